@@ -1,0 +1,28 @@
+# The two commands of the README. Each installs what it needs first, so they
+# work on a fresh clone with only python3 (3.11+) on the PATH.
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: setup run test lint bench clean
+
+setup:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+
+# Set up, then build the warehouse (demo data is generated when nothing is loaded).
+run: setup
+	$(UV) run retail build
+
+# Set up, then run every test: unit, dbt build integration, real data.
+test: setup
+	$(UV) run pytest
+
+lint: setup
+	$(UV) run ruff check models_py tests bench
+	$(UV) run mypy
+
+bench: setup
+	$(UV) run python bench/bench_build.py
+
+clean:
+	rm -rf target logs warehouse/*.duckdb warehouse/*.wal warehouse/demo

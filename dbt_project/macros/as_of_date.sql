@@ -1,0 +1,20 @@
+{#- The feature cutoff as a SQL date expression.
+    var('as_of_date') when set (validated as YYYY-MM-DD); otherwise the day
+    after the last parseable transaction, so a default run describes "now". -#}
+{% macro as_of_date() -%}
+    {%- set value = var('as_of_date', none) -%}
+    {%- if value is none or (value | string | trim) == '' -%}
+        (
+            select cast({{ dbt.dateadd('day', 1, 'max(ordered_at)') }} as date)
+            from {{ ref('int_transaction_lines_classified') }}
+        )
+    {%- else -%}
+        {%- set text = value | string | trim -%}
+        {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
+            {{ exceptions.raise_compiler_error(
+                "var as_of_date must be a date as YYYY-MM-DD, got '" ~ text ~ "'") }}
+        {%- endif -%}
+        {%- do modules.datetime.datetime.strptime(text, '%Y-%m-%d') -%}
+        cast('{{ text }}' as date)
+    {%- endif -%}
+{%- endmacro %}

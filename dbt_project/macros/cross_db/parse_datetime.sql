@@ -1,0 +1,34 @@
+{#- Parse a text timestamp written in the strptime format named per row in
+    format_column. Ingest records one detected format per load; the formats
+    present in raw.transactions are read at run time so every load parses
+    with its own format. Unparseable text gives null (ingest already recorded
+    why in _parse_error). -#}
+{% macro parse_datetime(value_column, format_column) -%}
+    {{ return(adapter.dispatch('parse_datetime')(value_column, format_column)) }}
+{%- endmacro %}
+
+{#- Adapters without strptime: ISO 8601 text only. -#}
+{% macro default__parse_datetime(value_column, format_column) -%}
+    {{ dbt.safe_cast('trim(' ~ value_column ~ ')', dbt.type_timestamp()) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_datetime(value_column, format_column) -%}
+    {%- set formats = [] -%}
+    {%- if execute -%}
+        {%- set query -%}
+            select distinct _datetime_format
+            from {{ source('retail', 'transactions') }}
+            where _datetime_format is not null
+            order by 1
+        {%- endset -%}
+        {%- set formats = run_query(query).columns[0].values() -%}
+    {%- endif -%}
+    case
+        when {{ format_column }} is null then cast(null as timestamp)
+        {%- for fmt in formats %}
+        {%- set quoted = fmt | replace("'", "''") %}
+        when {{ format_column }} = '{{ quoted }}'
+            then try_strptime(trim({{ value_column }}), '{{ quoted }}')
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -1,0 +1,178 @@
+{#- customer_features_at(cutoff_date): the per-customer feature query as of a
+    cutoff, using only purchases and returns strictly before it.
+
+    cutoff_date: a SQL expression of type date (e.g. as_of_date(), or
+    as_of_date() shifted back by a horizon for training snapshots).
+    Output: one row per customer with at least one kept purchase before the
+    cutoff. marts.customer_features calls it at as_of_date; training snapshots
+    call it at earlier cutoffs, so the logic exists once. -#}
+{% macro customer_features_at(cutoff_date) -%}
+{%- set cutoff_at = 'cast(' ~ cutoff_date ~ ' as ' ~ dbt.type_timestamp() ~ ')' -%}
+{%- set since_30d = dbt.dateadd('day', -30, cutoff_at) -%}
+{%- set since_90d = dbt.dateadd('day', -90, cutoff_at) -%}
+{%- set since_180d = dbt.dateadd('day', -180, cutoff_at) -%}
+with
+
+purchase_lines as (
+    select
+        customer_id,
+        order_id,
+        product_id,
+        country,
+        quantity,
+        unit_price,
+        line_amount,
+        ordered_at
+    from {{ ref('int_purchase_lines_kept') }}
+    where ordered_at < {{ cutoff_at }}
+),
+
+return_lines as (
+    select
+        customer_id,
+        order_id,
+        returned_amount
+    from {{ ref('int_return_lines_attributed') }}
+    where cancelled_at < {{ cutoff_at }}
+),
+
+orders as (
+    select
+        customer_id,
+        order_id,
+        min(ordered_at) as ordered_at,
+        sum(line_amount) as order_amount,
+        sum(quantity) as order_quantity
+    from purchase_lines
+    group by customer_id, order_id
+),
+
+order_stats as (
+    select
+        customer_id,
+        count(*) as frequency,
+        sum(order_amount) as monetary,
+        sum(order_quantity) as items_purchased,
+        count(case when ordered_at >= {{ since_30d }} then 1 end)
+            as orders_last_30d,
+        count(case when ordered_at >= {{ since_90d }} then 1 end)
+            as orders_last_90d,
+        sum(case when ordered_at >= {{ since_90d }} then order_amount else 0 end)
+            as monetary_last_90d,
+        sum(
+            case
+                when ordered_at >= {{ since_180d }} and ordered_at < {{ since_90d }}
+                    then order_amount
+                else 0
+            end
+        ) as monetary_prior_90d,
+        min(ordered_at) as first_ordered_at,
+        max(ordered_at) as last_ordered_at
+    from orders
+    group by customer_id
+),
+
+line_stats as (
+    select
+        customer_id,
+        count(distinct product_id) as unique_products,
+        avg(unit_price) as avg_unit_price
+    from purchase_lines
+    group by customer_id
+),
+
+country_counts as (
+    select
+        customer_id,
+        country,
+        count(*) as line_count
+    from purchase_lines
+    where country is not null
+    group by customer_id, country
+),
+
+-- A few customers order from several countries: take the most frequent.
+main_country as (
+    select
+        customer_id,
+        country
+    from (
+        select
+            customer_id,
+            country,
+            row_number() over (
+                partition by customer_id order by line_count desc, country
+            ) as country_rank
+        from country_counts
+    ) as ranked
+    where country_rank = 1
+),
+
+return_stats as (
+    select
+        customer_id,
+        count(distinct order_id) as cancelled_orders,
+        sum(returned_amount) as returned_amount
+    from return_lines
+    group by customer_id
+),
+
+features as (
+    select
+        order_stats.customer_id,
+        main_country.country,
+        order_stats.frequency,
+        cast(order_stats.monetary as decimal(18, 2)) as monetary,
+        cast(order_stats.monetary / order_stats.frequency as decimal(18, 2))
+            as avg_order_value,
+        cast(order_stats.items_purchased as double) / order_stats.frequency
+            as avg_items_per_order,
+        line_stats.unique_products,
+        cast(line_stats.avg_unit_price as decimal(18, 4)) as avg_unit_price,
+        {{ dbt.datediff('order_stats.last_ordered_at', cutoff_at, 'day') }}
+            as recency_days,
+        {{ dbt.datediff('order_stats.first_ordered_at', cutoff_at, 'day') }}
+            as tenure_days,
+        {{ dbt.datediff('order_stats.first_ordered_at', 'order_stats.last_ordered_at', 'day') }}
+            as purchase_span_days,
+        case
+            when order_stats.frequency > 1
+                then cast({{ dbt.datediff(
+                    'order_stats.first_ordered_at',
+                    'order_stats.last_ordered_at',
+                    'day') }} as double) / (order_stats.frequency - 1)
+        end as avg_interpurchase_days,
+        order_stats.orders_last_30d,
+        order_stats.orders_last_90d,
+        cast(order_stats.monetary_last_90d as decimal(18, 2))
+            as monetary_last_90d,
+        cast(order_stats.monetary_prior_90d as decimal(18, 2))
+            as monetary_prior_90d,
+        case
+            when order_stats.monetary_last_90d + order_stats.monetary_prior_90d > 0
+                then cast(
+                    order_stats.monetary_last_90d - order_stats.monetary_prior_90d
+                    as double
+                ) / (order_stats.monetary_last_90d + order_stats.monetary_prior_90d)
+            else 0
+        end as spend_trend,
+        coalesce(return_stats.cancelled_orders, 0) as cancelled_orders,
+        cast(coalesce(return_stats.returned_amount, 0) as decimal(18, 2))
+            as returned_amount,
+        cast(coalesce(return_stats.returned_amount, 0) as double)
+            / (order_stats.monetary + coalesce(return_stats.returned_amount, 0))
+            as return_rate,
+        cast({{ cutoff_date }} as date) as as_of_date,
+        order_stats.first_ordered_at,
+        order_stats.last_ordered_at
+    from order_stats
+    inner join line_stats
+        on order_stats.customer_id = line_stats.customer_id
+    left join main_country
+        on order_stats.customer_id = main_country.customer_id
+    left join return_stats
+        on order_stats.customer_id = return_stats.customer_id
+)
+
+select * from features
+{%- endmacro %}

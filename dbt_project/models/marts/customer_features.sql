@@ -1,0 +1,1 @@
+{{ customer_features_at(as_of_date()) }}

@@ -1,0 +1,1 @@
+"""retail-retention: the Python side of the warehouse."""

@@ -1,0 +1,147 @@
+"""The ``retail`` command line: demo data, ingestion, and the dbt build."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from models_py.demo_data import DemoDataConfig, write_demo_data
+from models_py.errors import RetailError
+from models_py.ingest import ingest_file
+from models_py.mapping import load_mapping
+from models_py.settings import Settings
+from models_py.warehouse import connect, table_exists
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """retail-retention: raw e-commerce transactions in, a DuckDB warehouse of customer features out.
+
+    The warehouse file is warehouse/retail.duckdb unless RETAIL_WAREHOUSE names another.
+    """
+
+
+@cli.command("demo-data")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output file (.csv, .csv.gz or .parquet). Default: warehouse/demo/online_retail_demo.csv.gz")
+@click.option("--rows", type=int, default=500_000, show_default=True,
+              help="Approximate number of rows.")
+@click.option("--customers", type=int, default=None,
+              help="Number of identified customers (overrides the count derived from --rows).")
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed.")
+def demo_data(out: Path | None, rows: int, customers: int | None, seed: int) -> None:
+    """Write a deterministic synthetic dataset shaped like UCI Online Retail."""
+    settings = Settings.from_env()
+    target = out or settings.demo_data_path
+    written = write_demo_data(target, DemoDataConfig(rows=rows, customers=customers, seed=seed))
+    click.echo(f"wrote {written:,} rows to {target}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--mapping", "mapping_path", type=click.Path(path_type=Path), default=None,
+              help="JSON/YAML file mapping canonical fields to the file's columns.")
+@click.option("--append", is_flag=True,
+              help="Add the file as a new batch instead of replacing all loaded data.")
+@click.option("--force", is_flag=True, help="With --append: load a file even if it was loaded before.")
+@click.option("--max-bad-share", type=float, default=None,
+              help="Refuse the load when more than this share of rows has an unparseable "
+                   "date or number (default 0.01, or RETAIL_MAX_BAD_SHARE).")
+def ingest(path: Path, mapping_path: Path | None, append: bool, force: bool,
+           max_bad_share: float | None) -> None:
+    """Load a CSV, CSV.gz, Excel or Parquet file of transactions into raw.transactions."""
+    settings = Settings.from_env()
+    mapping = load_mapping(mapping_path) if mapping_path else None
+    result = ingest_file(
+        path,
+        settings.warehouse_path,
+        mapping,
+        append=append,
+        force=force,
+        max_bad_share=settings.max_bad_share if max_bad_share is None else max_bad_share,
+    )
+    replaced = f", replacing {result.replaced_rows:,} rows" if result.replaced_rows else ""
+    click.echo(
+        f"load {result.load_id}: {result.rows:,} rows from {path} into raw.transactions "
+        f"({result.bad_rows:,} kept with a parse error; dates as {result.datetime_format}{replaced})"
+    )
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.option("--as-of-date", default=None, help="Feature cutoff YYYY-MM-DD (default: day after the last transaction).")
+@click.option("--demo-rows", type=int, default=500_000, show_default=True,
+              help="Size of the demo dataset generated when nothing is loaded yet.")
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> None:
+    """Run `dbt build`, first loading the demo dataset if the warehouse holds no data.
+
+    Extra arguments go to dbt, e.g. `retail build --select marts`.
+    """
+    settings = Settings.from_env()
+    if not _has_loaded_data(settings):
+        target = settings.demo_data_path
+        click.echo(f"no transactions loaded yet: generating demo data ({demo_rows:,} rows)")
+        write_demo_data(target, DemoDataConfig(rows=demo_rows))
+        result = ingest_file(target, settings.warehouse_path)
+        click.echo(f"load {result.load_id}: {result.rows:,} demo rows into raw.transactions")
+    _run_dbt_or_exit(settings, ["build", *dbt_args], as_of_date)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def dbt(dbt_args: tuple[str, ...]) -> None:
+    """Run any dbt command against this project and warehouse, e.g. `retail dbt test`."""
+    _run_dbt_or_exit(Settings.from_env(), list(dbt_args) or ["--help"], None)
+
+
+@cli.command()
+def loads() -> None:
+    """List the batches loaded into raw.transactions."""
+    settings = Settings.from_env()
+    with connect(settings.warehouse_path, read_only=True) as con:
+        if not table_exists(con, "raw", "loads"):
+            click.echo("nothing loaded yet")
+            return
+        rows = con.execute(
+            "select load_id, mode, row_count, bad_row_count, loaded_at, source_file "
+            "from raw.loads order by load_id"
+        ).fetchall()
+    for load_id, mode, row_count, bad, loaded_at, source in rows:
+        click.echo(f"{load_id:>4}  {mode:<7} {row_count:>12,} rows  {bad:>8,} bad  "
+                   f"{loaded_at:%Y-%m-%d %H:%M}  {source}")
+
+
+def _has_loaded_data(settings: Settings) -> bool:
+    if not settings.warehouse_path.exists():
+        return False
+    with connect(settings.warehouse_path, read_only=True) as con:
+        if not table_exists(con, "raw", "transactions"):
+            return False
+        row = con.execute("select exists (select 1 from raw.transactions)").fetchone()
+        return bool(row and row[0])
+
+
+def _run_dbt_or_exit(settings: Settings, args: list[str], as_of_date: str | None) -> None:
+    from models_py.dbt_runner import run_dbt
+
+    if not run_dbt(settings, args, as_of_date=as_of_date):
+        sys.exit(1)
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except RetailError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)

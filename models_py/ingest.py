@@ -1,0 +1,414 @@
+"""Load a transactions file into ``raw.transactions``, keeping every source row.
+
+Source values are stored verbatim as text under canonical column names, with
+the load id, source file, sheet and row number. Rows whose date or numbers
+cannot be parsed are kept with a reason in ``_parse_error``; the load is refused
+only when their share exceeds a threshold. A load runs in one transaction:
+either the whole file lands or nothing does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from models_py.errors import RetailError
+from models_py.mapping import (
+    CANONICAL_FIELDS,
+    KEY_FIELDS,
+    ColumnMapping,
+    quote_identifier,
+    resolve_mapping,
+)
+from models_py.warehouse import connect
+
+# Tried in order; the first format that parses the most sampled values wins, so
+# month-first beats day-first only when the sample cannot tell them apart.
+DATETIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+)
+_FORMAT_SAMPLE_ROWS = 100_000
+_SHEET_COLUMN = "__retail_sheet"
+_EXAMPLE_ROWS = 5
+
+_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+RAW_TRANSACTIONS_DDL = f"""
+create table if not exists raw.transactions (
+    {", ".join(f"{name} varchar" for name in CANONICAL_FIELDS)},
+    _datetime_format varchar,
+    _parse_error varchar,
+    _load_id integer not null,
+    _source_file varchar not null,
+    _source_sheet varchar,
+    _source_row_number bigint not null,
+    _loaded_at timestamp not null
+)
+"""
+
+RAW_LOADS_DDL = """
+create table if not exists raw.loads (
+    load_id integer primary key,
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    file_bytes bigint not null,
+    row_count bigint not null,
+    bad_row_count bigint not null,
+    mode varchar not null,
+    mapping_json varchar not null,
+    datetime_format varchar not null,
+    loaded_at timestamp not null
+)
+"""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one ingest call loaded."""
+
+    load_id: int
+    source_file: Path
+    rows: int
+    bad_rows: int
+    datetime_format: str
+    mapping: ColumnMapping
+    replaced_rows: int
+
+
+def detect_format(path: Path) -> str:
+    """Return ``csv``, ``excel`` or ``parquet`` from the file name (``.gz`` allowed for CSV)."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        if len(suffixes) >= 2 and _FORMATS.get(suffixes[-2]) == "csv":
+            return "csv"
+    elif suffixes and suffixes[-1] in _FORMATS:
+        return _FORMATS[suffixes[-1]]
+    raise RetailError(
+        f"{path}: unknown file format {''.join(path.suffixes) or '(no extension)'}; "
+        "use .csv, .csv.gz, .tsv, .xlsx, .xls or .parquet"
+    )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_file(
+    path: Path,
+    warehouse_path: Path,
+    mapping: ColumnMapping | None = None,
+    *,
+    append: bool = False,
+    force: bool = False,
+    max_bad_share: float = 0.01,
+) -> LoadResult:
+    """Load ``path`` into ``raw.transactions`` of the warehouse.
+
+    Without ``append`` the file replaces everything loaded before; with it, the
+    file becomes a new batch, and a file already loaded (same SHA-256) is refused
+    unless ``force``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RetailError(f"{path}: file does not exist")
+    if not path.is_file():
+        raise RetailError(f"{path}: is not a file")
+    file_format = detect_format(path)
+    if path.stat().st_size == 0:
+        raise RetailError(f"{path}: file is empty")
+    if not 0 <= max_bad_share <= 1:
+        raise RetailError(f"max bad share must be between 0 and 1, got {max_bad_share}")
+
+    sha256 = file_sha256(path)
+    with connect(warehouse_path) as con:
+        _create_raw_tables(con)
+        if append and not force:
+            _refuse_repeated_file(con, path, sha256)
+        header = _read_source(con, path, file_format)
+        mapping = resolve_mapping(header, mapping, str(path))
+        total = _count(con, "select count(*) from _source_raw")
+        if total == 0:
+            raise RetailError(f"{path}: has a header but no data rows")
+        datetime_format = mapping.datetime_format or _detect_datetime_format(
+            con, path, mapping.columns["order_datetime"]
+        )
+        _build_staged_rows(con, mapping, datetime_format)
+        bad_rows = _count(con, "select count(*) from _staged where _parse_error is not null")
+        if bad_rows > max_bad_share * total:
+            raise RetailError(_bad_rows_message(con, path, bad_rows, total, max_bad_share))
+        return _commit_load(
+            con,
+            path,
+            sha256=sha256,
+            append=append,
+            mapping=mapping,
+            datetime_format=datetime_format,
+            rows=total,
+            bad_rows=bad_rows,
+        )
+
+
+def _create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute(RAW_TRANSACTIONS_DDL)
+    con.execute(RAW_LOADS_DDL)
+
+
+def _refuse_repeated_file(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> None:
+    earlier = con.execute(
+        "select load_id, source_file, loaded_at from raw.loads where file_sha256 = ? "
+        "order by load_id limit 1",
+        [sha256],
+    ).fetchone()
+    if earlier is not None:
+        load_id, source_file, loaded_at = earlier
+        raise RetailError(
+            f"{path}: this file was already loaded as load {load_id} ({source_file}, "
+            f"{loaded_at:%Y-%m-%d %H:%M}); pass --force to load it again"
+        )
+
+
+def _read_source(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> list[str]:
+    """Copy the file into temp table ``_source_raw`` as text, in file order; return its header."""
+    literal = "'" + str(path).replace("'", "''") + "'"
+    try:
+        if file_format == "csv":
+            con.execute(
+                "create or replace temp table _source_raw as select * from "
+                f"read_csv({literal}, all_varchar = true, header = true)"
+            )
+        elif file_format == "parquet":
+            columns = [row[0] for row in con.execute(
+                f"describe select * from read_parquet({literal})"
+            ).fetchall()]
+            casts = ", ".join(
+                f"cast({quote_identifier(name)} as varchar) as {quote_identifier(name)}"
+                for name in columns
+            )
+            con.execute(
+                f"create or replace temp table _source_raw as select {casts} "
+                f"from read_parquet({literal})"
+            )
+        else:
+            frame = _read_excel(path)
+            con.register("_excel_frame", frame)
+            con.execute("create or replace temp table _source_raw as select * from _excel_frame")
+            con.unregister("_excel_frame")
+    except duckdb.Error as error:
+        message = str(error).strip().splitlines()[0]
+        raise RetailError(f"{path}: cannot be read as {file_format}: {message}") from None
+    header = [row[0] for row in con.execute("describe _source_raw").fetchall()]
+    return [name for name in header if name != _SHEET_COLUMN]
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="calamine")
+    except Exception as error:  # calamine raises its own types for corrupt files
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RetailError(f"{path}: cannot be read as Excel: {message}") from None
+    frames = []
+    first_header: list[str] | None = None
+    for sheet_name, frame in sheets.items():
+        if frame.empty and len(frame.columns) == 0:
+            continue
+        header = [str(name) for name in frame.columns]
+        if _SHEET_COLUMN in header:
+            raise RetailError(f"{path}: sheet {sheet_name!r} uses reserved column {_SHEET_COLUMN}")
+        if first_header is None:
+            first_header = header
+        elif header != first_header:
+            raise RetailError(
+                f"{path}: sheet {sheet_name!r} has columns {header}, but the first sheet has "
+                f"{first_header}; every sheet must share one header"
+            )
+        frame.columns = header
+        frames.append(frame.assign(**{_SHEET_COLUMN: str(sheet_name)}))
+    if not frames:
+        raise RetailError(f"{path}: workbook has no sheet with data")
+    combined = pd.concat(frames, ignore_index=True)
+    return combined.astype(object).where(combined.notna(), None)
+
+
+def _detect_datetime_format(con: duckdb.DuckDBPyConnection, path: Path, column: str) -> str:
+    quoted = quote_identifier(column)
+    sample = (
+        f"select trim({quoted}) as value from _source_raw "
+        f"where nullif(trim({quoted}), '') is not null limit {_FORMAT_SAMPLE_ROWS}"
+    )
+    counts = ", ".join(
+        f"count(try_strptime(value, '{fmt}'))" for fmt in DATETIME_FORMATS
+    )
+    row = con.execute(f"select count(*), {counts} from ({sample})").fetchone()
+    assert row is not None
+    sampled, parsed = row[0], row[1:]
+    best = max(range(len(DATETIME_FORMATS)), key=lambda index: (parsed[index], -index))
+    if sampled and parsed[best] == 0:
+        example = con.execute(sample).fetchone()
+        raise RetailError(
+            f"{path}: column {column!r} (order_datetime) has no value in a known date format "
+            f"(first value: {example[0] if example else None!r}); add \"datetime_format\" "
+            "(strptime codes, e.g. \"%d/%m/%Y %H:%M\") to the mapping"
+        )
+    return DATETIME_FORMATS[best]
+
+
+def _build_staged_rows(
+    con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, datetime_format: str
+) -> None:
+    """Temp table ``_staged``: canonical text columns plus the parse verdict per row."""
+
+    def source(name: str) -> str:
+        column = mapping.columns.get(name)
+        return f"_source_raw.{quote_identifier(column)}" if column else "null"
+
+    def blank(name: str) -> str:
+        return f"nullif(trim({source(name)}), '') is null"
+
+    fmt = datetime_format.replace("'", "''")
+    checks = [f"when {blank(name)} then 'missing {name}'" for name in KEY_FIELDS if name != "customer_id"]
+    checks.append(
+        f"when try_strptime(trim({source('order_datetime')}), '{fmt}') is null "
+        "then 'unparseable order_datetime'"
+    )
+    amount_fields = ["order_total"] if mapping.uses_order_total else ["quantity", "unit_price"]
+    for name in amount_fields:
+        checks.append(f"when {blank(name)} then 'missing {name}'")
+        checks.append(
+            f"when try_cast(trim({source(name)}) as double) is null then 'unparseable {name}'"
+        )
+    sheet = f"_source_raw.{_SHEET_COLUMN}" if _has_sheet_column(con) else "null"
+    columns = ", ".join(f"{source(name)} as {name}" for name in CANONICAL_FIELDS)
+    con.execute(
+        f"""
+        create or replace temp table _staged as
+        select
+            {columns},
+            '{fmt}' as _datetime_format,
+            case {" ".join(checks)} end as _parse_error,
+            {sheet} as _source_sheet,
+            _source_raw.rowid + 1 as _source_row_number
+        from _source_raw
+        """
+    )
+
+
+def _has_sheet_column(con: duckdb.DuckDBPyConnection) -> bool:
+    return any(row[0] == _SHEET_COLUMN for row in con.execute("describe _source_raw").fetchall())
+
+
+def _bad_rows_message(
+    con: duckdb.DuckDBPyConnection, path: Path, bad_rows: int, total: int, max_share: float
+) -> str:
+    examples = con.execute(
+        "select _source_row_number, _parse_error from _staged where _parse_error is not null "
+        f"order by _source_row_number limit {_EXAMPLE_ROWS}"
+    ).fetchall()
+    listed = "; ".join(f"row {row}: {reason}" for row, reason in examples)
+    return (
+        f"{path}: {bad_rows:,} of {total:,} rows ({bad_rows / total:.1%}) have a missing or "
+        f"unparseable date or number, more than the allowed {max_share:.1%} (first: {listed}). "
+        "Fix the file, set \"datetime_format\" in the mapping, or raise --max-bad-share; "
+        "nothing was loaded"
+    )
+
+
+def _commit_load(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    sha256: str,
+    append: bool,
+    mapping: ColumnMapping,
+    datetime_format: str,
+    rows: int,
+    bad_rows: int,
+) -> LoadResult:
+    con.execute("begin transaction")
+    try:
+        replaced = 0
+        if not append:
+            replaced = _count(con, "select count(*) from raw.transactions")
+            con.execute("delete from raw.transactions")
+            con.execute("delete from raw.loads")
+        load_id = _count(con, "select coalesce(max(load_id), 0) + 1 from raw.loads")
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        con.execute(
+            f"""
+            insert into raw.transactions by name
+            select
+                *,
+                {load_id} as _load_id,
+                ? as _source_file,
+                ? as _loaded_at
+            from _staged
+            order by _source_row_number
+            """,
+            [path.name, loaded_at],
+        )
+        con.execute(
+            "insert into raw.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                load_id,
+                str(path.resolve()),
+                sha256,
+                path.stat().st_size,
+                rows,
+                bad_rows,
+                "append" if append else "replace",
+                json.dumps(dict(mapping.columns), sort_keys=True),
+                datetime_format,
+                loaded_at,
+            ],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return LoadResult(
+        load_id=load_id,
+        source_file=path,
+        rows=rows,
+        bad_rows=bad_rows,
+        datetime_format=datetime_format,
+        mapping=mapping,
+        replaced_rows=replaced,
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -1,0 +1,60 @@
+"""The one settings object: where the project and the warehouse live, ingest tolerances.
+
+Business parameters (as_of_date, horizons) are dbt vars in ``dbt_project.yml``;
+this object holds only what the Python side needs to find and load things.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR_ENV = "RETAIL_PROJECT_DIR"
+WAREHOUSE_ENV = "RETAIL_WAREHOUSE"
+MAX_BAD_SHARE_ENV = "RETAIL_MAX_BAD_SHARE"
+DEFAULT_WAREHOUSE = Path("warehouse") / "retail.duckdb"
+
+
+def _default_project_dir() -> Path:
+    # models_py sits at the repo root next to dbt_project.yml.
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and ingest tolerances, read once from the environment.
+
+    Attributes
+    ----------
+    project_dir:
+        Folder holding ``dbt_project.yml`` and ``profiles.yml``.
+    warehouse_path:
+        The DuckDB file dbt builds and ``retail ingest`` loads into.
+    max_bad_share:
+        Largest share of rows whose date or numbers may fail to parse before a
+        load is refused (the rows are kept in raw with a reason either way).
+    """
+
+    project_dir: Path
+    warehouse_path: Path
+    max_bad_share: float = 0.01
+
+    @property
+    def demo_data_path(self) -> Path:
+        return self.warehouse_path.parent / "demo" / "online_retail_demo.csv.gz"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        project_dir = Path(env.get(PROJECT_DIR_ENV) or _default_project_dir()).resolve()
+        warehouse = Path(env.get(WAREHOUSE_ENV) or project_dir / DEFAULT_WAREHOUSE)
+        if not warehouse.is_absolute():
+            warehouse = project_dir / warehouse
+        max_bad_share = float(env.get(MAX_BAD_SHARE_ENV, "0.01"))
+        return cls(project_dir=project_dir, warehouse_path=warehouse, max_bad_share=max_bad_share)
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt process: profiles.yml reads the warehouse path from it."""
+        return {WAREHOUSE_ENV: str(self.warehouse_path)}

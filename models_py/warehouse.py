@@ -1,0 +1,42 @@
+"""Opening the warehouse DuckDB file with a clear error when another process holds it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from models_py.errors import RetailError
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse file (creating its folder), closing it on exit."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise RetailError(f"warehouse {path} does not exist yet; run `retail build` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        message = str(error).strip().splitlines()[0]
+        if "lock" in message.lower():
+            raise RetailError(
+                f"warehouse {path} is in use by another process ({message}); wait for the "
+                "running dbt build or close the program holding it, then retry"
+            ) from None
+        raise RetailError(f"warehouse {path} cannot be opened: {message}") from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
