@@ -13,12 +13,14 @@ setup:
 run: setup
 	$(UV) run retail build
 
-# Set up, then run every test: unit, dbt build integration, real data.
-test: setup
+# Set up, then run every check: lint, types, and the pytest suite (unit, dbt
+# build integration, real data).
+test: lint
 	$(UV) run pytest
 
 lint: setup
 	$(UV) run ruff check models_py tests bench
+	$(UV) run ruff format --check models_py tests bench
 	$(UV) run mypy
 
 bench: setup

@@ -24,12 +24,19 @@ def cli() -> None:
 
 
 @cli.command("demo-data")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Output file (.csv, .csv.gz or .parquet). Default: warehouse/demo/online_retail_demo.csv.gz")
-@click.option("--rows", type=int, default=500_000, show_default=True,
-              help="Approximate number of rows.")
-@click.option("--customers", type=int, default=None,
-              help="Number of identified customers (overrides the count derived from --rows).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output file (.csv, .csv.gz or .parquet). Default: warehouse/demo/online_retail_demo.csv.gz",
+)
+@click.option("--rows", type=int, default=500_000, show_default=True, help="Approximate number of rows.")
+@click.option(
+    "--customers",
+    type=int,
+    default=None,
+    help="Number of identified customers (overrides the count derived from --rows).",
+)
 @click.option("--seed", type=int, default=42, show_default=True, help="Random seed.")
 def demo_data(out: Path | None, rows: int, customers: int | None, seed: int) -> None:
     """Write a deterministic synthetic dataset shaped like UCI Online Retail."""
@@ -41,16 +48,23 @@ def demo_data(out: Path | None, rows: int, customers: int | None, seed: int) -> 
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--mapping", "mapping_path", type=click.Path(path_type=Path), default=None,
-              help="JSON/YAML file mapping canonical fields to the file's columns.")
-@click.option("--append", is_flag=True,
-              help="Add the file as a new batch instead of replacing all loaded data.")
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="JSON/YAML file mapping canonical fields to the file's columns.",
+)
+@click.option("--append", is_flag=True, help="Add the file as a new batch instead of replacing all loaded data.")
 @click.option("--force", is_flag=True, help="With --append: load a file even if it was loaded before.")
-@click.option("--max-bad-share", type=float, default=None,
-              help="Refuse the load when more than this share of rows has an unparseable "
-                   "date or number (default 0.01, or RETAIL_MAX_BAD_SHARE).")
-def ingest(path: Path, mapping_path: Path | None, append: bool, force: bool,
-           max_bad_share: float | None) -> None:
+@click.option(
+    "--max-bad-share",
+    type=float,
+    default=None,
+    help="Refuse the load when more than this share of rows has an unparseable "
+    "date or number (default 0.01, or RETAIL_MAX_BAD_SHARE).",
+)
+def ingest(path: Path, mapping_path: Path | None, append: bool, force: bool, max_bad_share: float | None) -> None:
     """Load a CSV, CSV.gz, Excel or Parquet file of transactions into raw.transactions."""
     settings = Settings.from_env()
     mapping = load_mapping(mapping_path) if mapping_path else None
@@ -61,6 +75,7 @@ def ingest(path: Path, mapping_path: Path | None, append: bool, force: bool,
         append=append,
         force=force,
         max_bad_share=settings.max_bad_share if max_bad_share is None else max_bad_share,
+        memory_limit=settings.memory_limit,
     )
     replaced = f", replacing {result.replaced_rows:,} rows" if result.replaced_rows else ""
     click.echo(
@@ -71,8 +86,13 @@ def ingest(path: Path, mapping_path: Path | None, append: bool, force: bool,
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.option("--as-of-date", default=None, help="Feature cutoff YYYY-MM-DD (default: day after the last transaction).")
-@click.option("--demo-rows", type=int, default=500_000, show_default=True,
-              help="Size of the demo dataset generated when nothing is loaded yet.")
+@click.option(
+    "--demo-rows",
+    type=int,
+    default=500_000,
+    show_default=True,
+    help="Size of the demo dataset generated when nothing is loaded yet.",
+)
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
 def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> None:
     """Run `dbt build`, first loading the demo dataset if the warehouse holds no data.
@@ -84,7 +104,7 @@ def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> 
         target = settings.demo_data_path
         click.echo(f"no transactions loaded yet: generating demo data ({demo_rows:,} rows)")
         write_demo_data(target, DemoDataConfig(rows=demo_rows))
-        result = ingest_file(target, settings.warehouse_path)
+        result = ingest_file(target, settings.warehouse_path, memory_limit=settings.memory_limit)
         click.echo(f"load {result.load_id}: {result.rows:,} demo rows into raw.transactions")
     _run_dbt_or_exit(settings, ["build", *dbt_args], as_of_date)
 
@@ -105,12 +125,12 @@ def loads() -> None:
             click.echo("nothing loaded yet")
             return
         rows = con.execute(
-            "select load_id, mode, row_count, bad_row_count, loaded_at, source_file "
-            "from raw.loads order by load_id"
+            "select load_id, mode, row_count, bad_row_count, loaded_at, source_file from raw.loads order by load_id"
         ).fetchall()
     for load_id, mode, row_count, bad, loaded_at, source in rows:
-        click.echo(f"{load_id:>4}  {mode:<7} {row_count:>12,} rows  {bad:>8,} bad  "
-                   f"{loaded_at:%Y-%m-%d %H:%M}  {source}")
+        click.echo(
+            f"{load_id:>4}  {mode:<7} {row_count:>12,} rows  {bad:>8,} bad  {loaded_at:%Y-%m-%d %H:%M}  {source}"
+        )
 
 
 def _has_loaded_data(settings: Settings) -> bool:

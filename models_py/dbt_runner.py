@@ -17,6 +17,8 @@ def run_dbt(settings: Settings, args: Sequence[str], *, as_of_date: str | None =
     """
     from dbt.cli.main import dbtRunner  # imported late: dbt start-up is slow
 
+    # DuckDB creates the file but not its folder.
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     os.environ.update(settings.dbt_env())
     command = [
         *args,

@@ -33,18 +33,63 @@ HEADER = (
 )
 
 _OTHER_COUNTRIES = (
-    "Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium", "Switzerland",
-    "Portugal", "Australia", "Norway", "Italy", "Channel Islands", "Finland", "Cyprus",
-    "Sweden", "Denmark", "Japan", "Poland", "USA",
+    "Germany",
+    "France",
+    "EIRE",
+    "Spain",
+    "Netherlands",
+    "Belgium",
+    "Switzerland",
+    "Portugal",
+    "Australia",
+    "Norway",
+    "Italy",
+    "Channel Islands",
+    "Finland",
+    "Cyprus",
+    "Sweden",
+    "Denmark",
+    "Japan",
+    "Poland",
+    "USA",
 )
 _ADJECTIVES = (
-    "WHITE", "RED", "PINK", "BLUE", "VINTAGE", "RETRO", "HEART", "STAR", "REGENCY",
-    "JUMBO", "SET OF 3", "PAPER", "WOODEN", "GLASS", "ENAMEL", "SPOTTY", "FLORAL",
+    "WHITE",
+    "RED",
+    "PINK",
+    "BLUE",
+    "VINTAGE",
+    "RETRO",
+    "HEART",
+    "STAR",
+    "REGENCY",
+    "JUMBO",
+    "SET OF 3",
+    "PAPER",
+    "WOODEN",
+    "GLASS",
+    "ENAMEL",
+    "SPOTTY",
+    "FLORAL",
 )
 _NOUNS = (
-    "T-LIGHT HOLDER", "LANTERN", "COAT HANGER", "HOT WATER BOTTLE", "LUNCH BAG",
-    "CAKE CASES", "TEACUP AND SAUCER", "BUNTING", "DOORMAT", "ALARM CLOCK", "CHALKBOARD",
-    "STORAGE TIN", "NAPKINS", "GIFT WRAP", "PHOTO FRAME", "CANDLE", "BIRD ORNAMENT",
+    "T-LIGHT HOLDER",
+    "LANTERN",
+    "COAT HANGER",
+    "HOT WATER BOTTLE",
+    "LUNCH BAG",
+    "CAKE CASES",
+    "TEACUP AND SAUCER",
+    "BUNTING",
+    "DOORMAT",
+    "ALARM CLOCK",
+    "CHALKBOARD",
+    "STORAGE TIN",
+    "NAPKINS",
+    "GIFT WRAP",
+    "PHOTO FRAME",
+    "CANDLE",
+    "BIRD ORNAMENT",
 )
 # Relative order intensity by calendar month: the wholesale pre-Christmas peak.
 _MONTH_WEIGHTS = (0.55, 0.5, 0.65, 0.6, 0.7, 0.65, 0.65, 0.7, 0.85, 0.95, 1.0, 0.75)
@@ -122,8 +167,7 @@ def _statements(config: DemoDataConfig) -> list[str]:
     return [
         # uniform [0, 1) and standard normal draws keyed by (entity, stream, index)
         f"create temp macro u(a, b, c) as (hash(a, b, c, {config.seed}) % 4294967291) / 4294967291.0",
-        "create temp macro z(a, b) as sqrt(-2 * ln(greatest(u(a, b, 0), 1e-12))) "
-        "* cos(2 * pi() * u(a, b, 1))",
+        "create temp macro z(a, b) as sqrt(-2 * ln(greatest(u(a, b, 0), 1e-12))) * cos(2 * pi() * u(a, b, 1))",
         f"create temp macro season(d) as {weights}[month(date '{start}' + cast(d as integer))]",
         f"""
         create temp table demo_products as

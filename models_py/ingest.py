@@ -133,6 +133,7 @@ def ingest_file(
     append: bool = False,
     force: bool = False,
     max_bad_share: float = 0.01,
+    memory_limit: str | None = None,
 ) -> LoadResult:
     """Load ``path`` into ``raw.transactions`` of the warehouse.
 
@@ -152,7 +153,7 @@ def ingest_file(
         raise RetailError(f"max bad share must be between 0 and 1, got {max_bad_share}")
 
     sha256 = file_sha256(path)
-    with connect(warehouse_path) as con:
+    with connect(warehouse_path, memory_limit=memory_limit) as con:
         _create_raw_tables(con)
         if append and not force:
             _refuse_repeated_file(con, path, sha256)
@@ -188,8 +189,7 @@ def _create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _refuse_repeated_file(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> None:
     earlier = con.execute(
-        "select load_id, source_file, loaded_at from raw.loads where file_sha256 = ? "
-        "order by load_id limit 1",
+        "select load_id, source_file, loaded_at from raw.loads where file_sha256 = ? order by load_id limit 1",
         [sha256],
     ).fetchone()
     if earlier is not None:
@@ -210,17 +210,11 @@ def _read_source(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -
                 f"read_csv({literal}, all_varchar = true, header = true)"
             )
         elif file_format == "parquet":
-            columns = [row[0] for row in con.execute(
-                f"describe select * from read_parquet({literal})"
-            ).fetchall()]
+            columns = [row[0] for row in con.execute(f"describe select * from read_parquet({literal})").fetchall()]
             casts = ", ".join(
-                f"cast({quote_identifier(name)} as varchar) as {quote_identifier(name)}"
-                for name in columns
+                f"cast({quote_identifier(name)} as varchar) as {quote_identifier(name)}" for name in columns
             )
-            con.execute(
-                f"create or replace temp table _source_raw as select {casts} "
-                f"from read_parquet({literal})"
-            )
+            con.execute(f"create or replace temp table _source_raw as select {casts} from read_parquet({literal})")
         else:
             frame = _read_excel(path)
             con.register("_excel_frame", frame)
@@ -268,9 +262,7 @@ def _detect_datetime_format(con: duckdb.DuckDBPyConnection, path: Path, column: 
         f"select trim({quoted}) as value from _source_raw "
         f"where nullif(trim({quoted}), '') is not null limit {_FORMAT_SAMPLE_ROWS}"
     )
-    counts = ", ".join(
-        f"count(try_strptime(value, '{fmt}'))" for fmt in DATETIME_FORMATS
-    )
+    counts = ", ".join(f"count(try_strptime(value, '{fmt}'))" for fmt in DATETIME_FORMATS)
     row = con.execute(f"select count(*), {counts} from ({sample})").fetchone()
     assert row is not None
     sampled, parsed = row[0], row[1:]
@@ -279,16 +271,17 @@ def _detect_datetime_format(con: duckdb.DuckDBPyConnection, path: Path, column: 
         example = con.execute(sample).fetchone()
         raise RetailError(
             f"{path}: column {column!r} (order_datetime) has no value in a known date format "
-            f"(first value: {example[0] if example else None!r}); add \"datetime_format\" "
-            "(strptime codes, e.g. \"%d/%m/%Y %H:%M\") to the mapping"
+            f'(first value: {example[0] if example else None!r}); add "datetime_format" '
+            '(strptime codes, e.g. "%d/%m/%Y %H:%M") to the mapping'
         )
     return DATETIME_FORMATS[best]
 
 
-def _build_staged_rows(
-    con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, datetime_format: str
-) -> None:
-    """Temp table ``_staged``: canonical text columns plus the parse verdict per row."""
+def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, datetime_format: str) -> None:
+    """Temp view ``_staged``: canonical text columns plus the parse verdict per row.
+
+    A view, not a table: at 50M rows a second materialized copy would double memory.
+    """
 
     def source(name: str) -> str:
         column = mapping.columns.get(name)
@@ -300,20 +293,17 @@ def _build_staged_rows(
     fmt = datetime_format.replace("'", "''")
     checks = [f"when {blank(name)} then 'missing {name}'" for name in KEY_FIELDS if name != "customer_id"]
     checks.append(
-        f"when try_strptime(trim({source('order_datetime')}), '{fmt}') is null "
-        "then 'unparseable order_datetime'"
+        f"when try_strptime(trim({source('order_datetime')}), '{fmt}') is null then 'unparseable order_datetime'"
     )
     amount_fields = ["order_total"] if mapping.uses_order_total else ["quantity", "unit_price"]
     for name in amount_fields:
         checks.append(f"when {blank(name)} then 'missing {name}'")
-        checks.append(
-            f"when try_cast(trim({source(name)}) as double) is null then 'unparseable {name}'"
-        )
+        checks.append(f"when try_cast(trim({source(name)}) as double) is null then 'unparseable {name}'")
     sheet = f"_source_raw.{_SHEET_COLUMN}" if _has_sheet_column(con) else "null"
     columns = ", ".join(f"{source(name)} as {name}" for name in CANONICAL_FIELDS)
     con.execute(
         f"""
-        create or replace temp table _staged as
+        create or replace temp view _staged as
         select
             {columns},
             '{fmt}' as _datetime_format,
@@ -329,9 +319,7 @@ def _has_sheet_column(con: duckdb.DuckDBPyConnection) -> bool:
     return any(row[0] == _SHEET_COLUMN for row in con.execute("describe _source_raw").fetchall())
 
 
-def _bad_rows_message(
-    con: duckdb.DuckDBPyConnection, path: Path, bad_rows: int, total: int, max_share: float
-) -> str:
+def _bad_rows_message(con: duckdb.DuckDBPyConnection, path: Path, bad_rows: int, total: int, max_share: float) -> str:
     examples = con.execute(
         "select _source_row_number, _parse_error from _staged where _parse_error is not null "
         f"order by _source_row_number limit {_EXAMPLE_ROWS}"
@@ -340,7 +328,7 @@ def _bad_rows_message(
     return (
         f"{path}: {bad_rows:,} of {total:,} rows ({bad_rows / total:.1%}) have a missing or "
         f"unparseable date or number, more than the allowed {max_share:.1%} (first: {listed}). "
-        "Fix the file, set \"datetime_format\" in the mapping, or raise --max-bad-share; "
+        'Fix the file, set "datetime_format" in the mapping, or raise --max-bad-share; '
         "nothing was loaded"
     )
 
@@ -374,7 +362,6 @@ def _commit_load(
                 ? as _source_file,
                 ? as _loaded_at
             from _staged
-            order by _source_row_number
             """,
             [path.name, loaded_at],
         )

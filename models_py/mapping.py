@@ -60,17 +60,14 @@ class ColumnMapping:
 
     @property
     def uses_order_total(self) -> bool:
-        return TOTAL_AMOUNT_FIELD in self.columns and not all(
-            name in self.columns for name in LINE_AMOUNT_FIELDS
-        )
+        return TOTAL_AMOUNT_FIELD in self.columns and not all(name in self.columns for name in LINE_AMOUNT_FIELDS)
 
 
 def parse_mapping(raw: Any, source: str) -> ColumnMapping:
     """Validate a mapping object (from JSON/YAML) without looking at any data file."""
     if not isinstance(raw, dict):
         raise RetailError(
-            f"{source}: a mapping must be an object of canonical field -> source column, "
-            f"got {type(raw).__name__}"
+            f"{source}: a mapping must be an object of canonical field -> source column, got {type(raw).__name__}"
         )
     unknown = sorted(set(raw) - set(CANONICAL_FIELDS) - set(OPTION_KEYS))
     if unknown:
@@ -106,9 +103,7 @@ def load_mapping(path: Path) -> ColumnMapping:
     return parse_mapping(raw, str(path))
 
 
-def resolve_mapping(
-    header: Sequence[str], mapping: ColumnMapping | None, source: str
-) -> ColumnMapping:
+def resolve_mapping(header: Sequence[str], mapping: ColumnMapping | None, source: str) -> ColumnMapping:
     """Check a mapping against the file's header, or detect one from known headers.
 
     Raises :class:`RetailError` naming the missing column or unmapped field and

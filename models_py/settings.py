@@ -11,9 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from models_py.errors import RetailError
+
 PROJECT_DIR_ENV = "RETAIL_PROJECT_DIR"
 WAREHOUSE_ENV = "RETAIL_WAREHOUSE"
 MAX_BAD_SHARE_ENV = "RETAIL_MAX_BAD_SHARE"
+MEMORY_LIMIT_ENV = "RETAIL_DUCKDB_MEMORY_LIMIT"
+# DuckDB's own default is 80% of RAM; at 50M rows a build then takes ~19 GB.
+# Capped, it spills to warehouse/*.tmp instead. profiles.yml has the same default.
+DEFAULT_MEMORY_LIMIT = "6GB"
 DEFAULT_WAREHOUSE = Path("warehouse") / "retail.duckdb"
 
 
@@ -35,11 +41,14 @@ class Settings:
     max_bad_share:
         Largest share of rows whose date or numbers may fail to parse before a
         load is refused (the rows are kept in raw with a reason either way).
+    memory_limit:
+        DuckDB memory limit for ingest and dbt (e.g. ``6GB``); beyond it DuckDB spills to disk.
     """
 
     project_dir: Path
     warehouse_path: Path
     max_bad_share: float = 0.01
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     @property
     def demo_data_path(self) -> Path:
@@ -52,9 +61,19 @@ class Settings:
         warehouse = Path(env.get(WAREHOUSE_ENV) or project_dir / DEFAULT_WAREHOUSE)
         if not warehouse.is_absolute():
             warehouse = project_dir / warehouse
-        max_bad_share = float(env.get(MAX_BAD_SHARE_ENV, "0.01"))
-        return cls(project_dir=project_dir, warehouse_path=warehouse, max_bad_share=max_bad_share)
+        try:
+            max_bad_share = float(env.get(MAX_BAD_SHARE_ENV, "0.01"))
+        except ValueError:
+            raise RetailError(
+                f"{MAX_BAD_SHARE_ENV} must be a number between 0 and 1, got {env[MAX_BAD_SHARE_ENV]!r}"
+            ) from None
+        return cls(
+            project_dir=project_dir,
+            warehouse_path=warehouse,
+            max_bad_share=max_bad_share,
+            memory_limit=env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
+        )
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt process: profiles.yml reads the warehouse path from it."""
-        return {WAREHOUSE_ENV: str(self.warehouse_path)}
+        return {WAREHOUSE_ENV: str(self.warehouse_path), MEMORY_LIMIT_ENV: self.memory_limit}

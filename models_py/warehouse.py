@@ -12,7 +12,9 @@ from models_py.errors import RetailError
 
 
 @contextmanager
-def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, *, read_only: bool = False, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse file (creating its folder), closing it on exit."""
     path = Path(path)
     if read_only and not path.exists():
@@ -29,6 +31,11 @@ def connect(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
             ) from None
         raise RetailError(f"warehouse {path} cannot be opened: {message}") from None
     try:
+        if memory_limit is not None:
+            try:
+                con.execute("set memory_limit = ?", [memory_limit])
+            except duckdb.Error:
+                raise RetailError(f"invalid DuckDB memory limit {memory_limit!r}; use e.g. 6GB or 500MB") from None
         yield con
     finally:
         con.close()

@@ -1,0 +1,155 @@
+"""`retail build` (dbt build) end to end on small synthetic data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.python.conftest import Workspace, make_workspace
+
+pytestmark = pytest.mark.integration
+
+CONTRACT_TABLES = {
+    ("raw", "transactions"),
+    ("staging", "stg_retail__transactions"),
+    ("intermediate", "int_transaction_lines_classified"),
+    ("marts", "data_quality"),
+    ("marts", "fct_orders"),
+    ("marts", "dim_customers"),
+    ("marts", "customer_features"),
+}
+FEATURE_COLUMNS = (
+    "customer_id, as_of_date, recency_days, frequency, monetary, avg_order_value, unique_products, "
+    "avg_unit_price, avg_interpurchase_days, purchase_span_days, tenure_days, return_rate, country, "
+    "orders_last_30d, orders_last_90d, spend_trend"
+)
+
+
+@pytest.fixture(scope="module")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    workspace = make_workspace(tmp_path_factory.mktemp("demo_build"))
+    data = workspace.root / "demo.csv.gz"
+    workspace.run("demo-data", "--rows", "15000", "--out", data, check=True)
+    workspace.run("ingest", data, check=True)
+    workspace.run("build", check=True)
+    return workspace
+
+
+def test_dbt_build_demo_creates_schemas_without_prefix(demo_build: Workspace) -> None:
+    tables = set(demo_build.query("select table_schema, table_name from information_schema.tables"))
+
+    assert tables >= CONTRACT_TABLES
+    assert not any(schema.startswith("main_") for schema, _ in tables)  # type: ignore[union-attr]
+
+
+def test_dbt_build_demo_data_quality_accounts_for_every_row(demo_build: Workspace) -> None:
+    raw_rows = demo_build.scalar("select count(*) from raw.transactions")
+    rules = dict(demo_build.query("select rule_name, rows_affected from marts.data_quality"))
+
+    assert sum(rules.values()) == raw_rows  # type: ignore[arg-type]
+    assert rules["kept"] > 0 and rules["missing_customer_id"] > 0  # type: ignore[operator]
+    assert rules["cancellation"] > 0 and rules["duplicate"] > 0  # type: ignore[operator]
+    assert len(rules) == 8
+
+
+def test_dbt_build_demo_features_cover_every_customer_once(demo_build: Workspace) -> None:
+    customers, distinct, as_of, last_order = demo_build.query(
+        "select count(*), count(distinct customer_id), max(as_of_date), "
+        "(select max(cast(ordered_at as date)) from marts.fct_orders) from marts.customer_features"
+    )[0]
+    dimension = demo_build.scalar("select count(*) from marts.dim_customers")
+
+    assert customers == distinct == dimension
+    assert (as_of - last_order).days == 1  # type: ignore[operator]
+
+
+def build_features_at(workspace: Workspace, as_of: str) -> list[tuple[object, ...]]:
+    workspace.run("build", "--as-of-date", as_of, check=True)
+    return workspace.query(f"select {FEATURE_COLUMNS} from marts.customer_features order by customer_id")
+
+
+def test_dbt_build_features_do_not_see_rows_at_or_after_as_of_date(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path)
+    data = tmp_path / "demo.csv"
+    workspace.run("demo-data", "--rows", "8000", "--out", data, check=True)
+    lines = data.read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    cutoff = "2011-06-01"
+    before = [row for row in rows if row.split(",")[4] < cutoff]
+    # Same history before the cutoff, different (tripled quantities, extra lines) after it.
+    after = [row.replace(",1,", ",3,") for row in rows if row.split(",")[4] >= cutoff]
+    truncated, altered = tmp_path / "truncated.csv", tmp_path / "altered.csv"
+    truncated.write_text("\n".join([header, *before]) + "\n")
+    altered.write_text("\n".join([header, *before, *after, *after[:50]]) + "\n")
+
+    workspace.run("ingest", truncated, check=True)
+    features_truncated = build_features_at(workspace, cutoff)
+    workspace.run("ingest", altered, check=True)
+    features_altered = build_features_at(workspace, cutoff)
+
+    assert len(features_truncated) > 20
+    assert features_truncated == features_altered
+
+
+def test_dbt_build_shop_exports_with_mappings_and_mixed_date_formats(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path)
+    lines_file = tmp_path / "shop_lines.csv"
+    lines_file.write_text(
+        "TxnID,ClientNumber,SKU,Units,Price,PurchaseDate\n"
+        "T1,C-001,SKU1,2,10.00,12/25/2023 14:05\n"
+        "T1,C-001,SKU2,1,5.50,12/25/2023 14:05\n"
+        "T2,C-001,SKU1,1,10.00,1/13/2024 9:15\n"
+        "T3,C-002,SKU3,4,2.00,1/20/2024 16:00\n"
+        "CT4,C-002,SKU3,-1,2.00,1/22/2024 10:00\n"
+    )
+    lines_mapping = tmp_path / "lines.json"
+    lines_mapping.write_text(
+        '{"customer_id": "ClientNumber", "order_id": "TxnID", "order_datetime": "PurchaseDate",'
+        ' "product_id": "SKU", "quantity": "Units", "unit_price": "Price"}'
+    )
+    totals_file = tmp_path / "shop_totals.csv"
+    totals_file.write_text(
+        "TxnID,ClientNumber,SKU,OrderTotal,PurchaseDate\n"
+        "T9,C-003,SKU9,99.90,2024-01-05 12:00:00\n"
+        "T10,C-003,SKU9,0.00,2024-01-06 12:00:00\n"
+    )
+    totals_mapping = tmp_path / "totals.yml"
+    totals_mapping.write_text(
+        "customer_id: ClientNumber\norder_id: TxnID\norder_datetime: PurchaseDate\n"
+        "product_id: SKU\norder_total: OrderTotal\n"
+    )
+
+    workspace.run("ingest", lines_file, "--mapping", lines_mapping, check=True)
+    workspace.run("ingest", totals_file, "--mapping", totals_mapping, "--append", check=True)
+    workspace.run("build", "--as-of-date", "2024-02-01", check=True)
+
+    features = {
+        row[0]: row[1:]
+        for row in workspace.query(
+            "select customer_id, frequency, cast(monetary as double), recency_days, cancelled_orders, "
+            "return_rate "
+            "from marts.customer_features"
+        )
+    }
+    assert features["C-001"][:3] == (2, pytest.approx(35.5), 19)
+    assert features["C-002"][:2] == (1, pytest.approx(8.0))
+    assert features["C-002"][3:] == (1, pytest.approx(2.0 / 10.0))
+    assert features["C-003"][:3] == (1, pytest.approx(99.9), 27)
+    reasons = dict(workspace.query("select rule_name, rows_affected from marts.data_quality where rows_affected > 0"))
+    assert reasons == {"kept": 5, "cancellation": 1, "non_positive_price": 1}
+
+
+def test_dbt_build_rejects_malformed_as_of_date(demo_build: Workspace) -> None:
+    result = demo_build.run("build", "--as-of-date", "01/06/2011", "--select", "customer_features")
+
+    assert result.returncode != 0
+    assert "as_of_date must be a date as YYYY-MM-DD" in result.stdout + result.stderr
+
+
+def test_dbt_build_without_loaded_data_says_how_to_load(workspace: Workspace) -> None:
+    result = workspace.run("dbt", "build")
+
+    assert result.returncode != 0
+    assert "raw.transactions does not exist" in result.stdout
+    assert "retail ingest FILE" in result.stdout

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from models_py.cli import cli
+from tests.python.conftest import Workspace
+
+SUBCOMMANDS = ["demo-data", "ingest", "build", "dbt", "loads"]
+
+
+@pytest.mark.parametrize("args", [[], *([name] for name in SUBCOMMANDS)])
+def test_every_subcommand_has_help(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*args, "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_ingest_bad_input_is_one_line_and_exit_2(workspace: Workspace, tmp_path: Path) -> None:
+    result = workspace.run("ingest", tmp_path / "missing.csv")
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {tmp_path / 'missing.csv'}: file does not exist"
+    assert "Traceback" not in result.stderr
+
+
+def test_ingest_bad_mapping_is_one_line_and_exit_2(workspace: Workspace, tmp_path: Path) -> None:
+    data = tmp_path / "shop.csv"
+    data.write_text("a,b\n1,2\n")
+    mapping = tmp_path / "map.json"
+    mapping.write_text('{"customer_id": "nope"}')
+
+    result = workspace.run("ingest", data, "--mapping", mapping)
+
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "'nope'" in result.stderr and "'a', 'b'" in result.stderr
+
+
+def test_demo_data_then_ingest_then_loads(workspace: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "demo.csv.gz"
+
+    workspace.run("demo-data", "--rows", "2000", "--out", out, check=True)
+    ingested = workspace.run("ingest", out, check=True)
+    listed = workspace.run("loads", check=True)
+
+    assert "load 1:" in ingested.stdout
+    assert "replace" in listed.stdout and str(out) in listed.stdout
+
+
+def test_ingest_reports_a_warehouse_locked_by_another_process(workspace: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "demo.csv"
+    workspace.run("demo-data", "--rows", "500", "--out", out, check=True)
+    workspace.run("ingest", out, check=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect(r'{workspace.warehouse}'); print('ready', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        result = workspace.run("ingest", out, "--append", "--force")
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert result.returncode == 2
+    assert "in use by another process" in result.stderr
+    assert time.monotonic() - started < 30

@@ -1,0 +1,338 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from models_py.errors import RetailError
+from models_py.ingest import detect_format, ingest_file
+from models_py.mapping import parse_mapping
+
+HEADER_I = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+ROWS_I = [
+    "536365,85123A,WHITE HANGING HEART,6,2010-12-01 08:26:00,2.55,17850,United Kingdom",
+    "536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850,United Kingdom",
+    "C536379,D,Discount,-1,2010-12-01 09:41:00,27.50,14527,United Kingdom",
+    '536381,22139,"RETRO, SPOT TEA SET",1,2010-12-01 09:41:00,4.95,,United Kingdom',
+]
+SHOP_MAPPING = {
+    "customer_id": "ClientNumber",
+    "order_id": "TxnID",
+    "order_datetime": "PurchaseDate",
+    "product_id": "SKU",
+    "quantity": "Units",
+    "unit_price": "Price",
+}
+TOTAL_MAPPING = {
+    "customer_id": "ClientNumber",
+    "order_id": "TxnID",
+    "order_datetime": "PurchaseDate",
+    "product_id": "SKU",
+    "order_total": "OrderTotal",
+}
+
+
+def write_csv(path: Path, header: str, rows: list[str]) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def raw_rows(warehouse: Path, columns: str = "*") -> pd.DataFrame:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(f"select {columns} from raw.transactions order by _load_id, _source_row_number").df()
+    finally:
+        con.close()
+
+
+def test_ingest_csv_keeps_every_row_with_load_metadata(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(tmp_path / "retail.csv", HEADER_I, ROWS_I)
+
+    result = ingest_file(source, warehouse)
+
+    rows = raw_rows(warehouse)
+    assert result.rows == 4 and result.load_id == 1 and result.bad_rows == 0
+    assert rows["_source_row_number"].tolist() == [1, 2, 3, 4]
+    assert set(rows["_source_file"]) == {"retail.csv"}
+    assert rows["order_id"].tolist() == ["536365", "536365", "C536379", "536381"]
+    assert rows["description"].iloc[3] == "RETRO, SPOT TEA SET"
+    assert pd.isna(rows["customer_id"].iloc[3])
+    assert rows["_datetime_format"].iloc[0] == "%Y-%m-%d %H:%M:%S"
+
+
+def test_ingest_gzipped_csv(tmp_path: Path, warehouse: Path) -> None:
+    import gzip
+
+    path = tmp_path / "retail.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.write("\n".join([HEADER_I, *ROWS_I]) + "\n")
+
+    assert ingest_file(path, warehouse).rows == 4
+
+
+def test_ingest_shop_export_with_quantity_mapping(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(
+        tmp_path / "shop.csv",
+        "TxnID,ClientNumber,SKU,Units,Price,PurchaseDate",
+        ["T1,C-001,SKU9,2,9.99,12/25/2023 14:05", "T2,C-002,SKU7,1,5.00,1/3/2024 9:15"],
+    )
+
+    result = ingest_file(source, warehouse, parse_mapping(SHOP_MAPPING, "map"))
+
+    rows = raw_rows(warehouse)
+    assert result.datetime_format == "%m/%d/%Y %H:%M"
+    assert rows["customer_id"].tolist() == ["C-001", "C-002"]
+    assert rows["quantity"].tolist() == ["2", "1"]
+    assert rows["order_total"].isna().all()
+
+
+def test_ingest_shop_export_with_order_total_mapping(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(
+        tmp_path / "totals.csv",
+        "TxnID,ClientNumber,SKU,OrderTotal,PurchaseDate",
+        ["T1,C-001,SKU9,19.98,25/12/2023", "T2,C-002,SKU7,5.00,13/01/2024"],
+    )
+
+    result = ingest_file(source, warehouse, parse_mapping(TOTAL_MAPPING, "map"))
+
+    rows = raw_rows(warehouse)
+    assert result.datetime_format == "%d/%m/%Y"
+    assert rows["order_total"].tolist() == ["19.98", "5.00"]
+    assert rows["quantity"].isna().all() and rows["unit_price"].isna().all()
+    assert rows["_parse_error"].isna().all()
+
+
+def test_ingest_excel_reads_every_sheet(tmp_path: Path, warehouse: Path) -> None:
+    header = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"]
+    first = pd.DataFrame(
+        [["489434", "85048", "ROSE LAMP", 12, pd.Timestamp("2009-12-01 07:45"), 6.95, 13085.0, "UK"]],
+        columns=header,
+    )
+    second = pd.DataFrame(
+        [
+            ["C539999", "22086", "PAPER CHAIN", -2, pd.Timestamp("2010-12-01 09:00"), 2.55, None, "UK"],
+            ["540000", "22087", "PAPER BUNTING", 4, pd.Timestamp("2010-12-01 10:30"), 2.95, 12346.0, "UK"],
+        ],
+        columns=header,
+    )
+    path = tmp_path / "online_retail_II.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        first.to_excel(writer, sheet_name="Year 2009-2010", index=False)
+        second.to_excel(writer, sheet_name="Year 2010-2011", index=False)
+
+    result = ingest_file(path, warehouse)
+
+    rows = raw_rows(warehouse)
+    assert result.rows == 3
+    assert rows["_source_sheet"].tolist() == ["Year 2009-2010", "Year 2010-2011", "Year 2010-2011"]
+    assert rows["_source_row_number"].tolist() == [1, 2, 3]
+    assert rows["order_datetime"].tolist()[0].startswith("2009-12-01 07:45")
+    assert rows["_parse_error"].isna().all()
+
+
+def test_ingest_parquet_casts_typed_columns_to_text(tmp_path: Path, warehouse: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "InvoiceNo": ["1", "2"],
+            "StockCode": ["A", "B"],
+            "Quantity": [3, 4],
+            "InvoiceDate": pd.to_datetime(["2011-01-02 03:04:05", "2011-01-03 00:00:00"]),
+            "UnitPrice": [1.5, 2.25],
+            "CustomerID": [12346, 12347],
+        }
+    )
+    path = tmp_path / "retail.parquet"
+    frame.to_parquet(path)
+
+    ingest_file(path, warehouse)
+
+    rows = raw_rows(warehouse)
+    assert rows["quantity"].tolist() == ["3", "4"]
+    assert rows["order_datetime"].tolist() == ["2011-01-02 03:04:05", "2011-01-03 00:00:00"]
+    assert rows["_parse_error"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("data.json", "{}", "unknown file format"),
+        ("data", "x", "unknown file format"),
+        ("empty.csv", "", "file is empty"),
+        ("header_only.csv", HEADER_I + "\n", "header but no data rows"),
+    ],
+)
+def test_ingest_rejects_unusable_files(tmp_path: Path, warehouse: Path, name: str, content: str, expected: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+
+    with pytest.raises(RetailError, match=expected) as error:
+        ingest_file(path, warehouse)
+
+    assert str(path) in str(error.value)
+
+
+def test_ingest_missing_file(tmp_path: Path, warehouse: Path) -> None:
+    with pytest.raises(RetailError, match="does not exist"):
+        ingest_file(tmp_path / "nope.csv", warehouse)
+
+
+def test_ingest_corrupt_excel_names_the_file(tmp_path: Path, warehouse: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"this is not a zip archive")
+
+    with pytest.raises(RetailError, match=r"broken\.xlsx: cannot be read as Excel"):
+        ingest_file(path, warehouse)
+
+
+def test_ingest_refuses_too_many_unparseable_rows_and_writes_nothing(tmp_path: Path, warehouse: Path) -> None:
+    ingest_file(write_csv(tmp_path / "good.csv", HEADER_I, ROWS_I), warehouse)
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        HEADER_I,
+        [*ROWS_I, "536400,85123A,HEART,six,2010-12-02 08:00:00,2.55,17850,United Kingdom"],
+    )
+
+    with pytest.raises(RetailError) as error:
+        ingest_file(bad, warehouse, max_bad_share=0.1)
+
+    message = str(error.value)
+    assert "1 of 5 rows" in message and "row 5: unparseable quantity" in message
+    assert "nothing was loaded" in message
+    assert raw_rows(warehouse)["_source_file"].unique().tolist() == ["good.csv"]
+
+
+def test_ingest_keeps_unparseable_rows_with_reason_under_threshold(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(
+        tmp_path / "mixed.csv",
+        HEADER_I,
+        [
+            *ROWS_I,
+            "536400,85123A,HEART,6,not a date,2.55,17850,United Kingdom",
+            "536401,85123A,HEART,6,2010-12-02 08:00:00,,17850,United Kingdom",
+        ],
+    )
+
+    result = ingest_file(source, warehouse, max_bad_share=0.5)
+
+    rows = raw_rows(warehouse)
+    assert result.bad_rows == 2 and len(rows) == 6
+    assert rows["_parse_error"].tolist()[4:] == ["unparseable order_datetime", "missing unit_price"]
+
+
+def test_ingest_mapping_naming_absent_column_lists_file_columns(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(tmp_path / "shop.csv", "TxnID,Client,SKU,Units,Price,PurchaseDate", ["T1,C1,S,1,1.0,2024-01-01"])
+
+    with pytest.raises(RetailError, match=r"'ClientNumber' for customer_id.*'Client'"):
+        ingest_file(source, warehouse, parse_mapping(SHOP_MAPPING, "map"))
+
+    assert not warehouse.exists() or raw_rows(warehouse).empty
+
+
+def test_ingest_mapping_injection_is_rejected_as_unknown_column(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(
+        tmp_path / "shop.csv", "TxnID,ClientNumber,SKU,Units,Price,PurchaseDate", ["T1,C1,S,1,1.0,2024-01-01"]
+    )
+    evil = {**SHOP_MAPPING, "customer_id": 'x"; drop table raw.transactions; --'}
+
+    with pytest.raises(RetailError, match="has no such column"):
+        ingest_file(source, warehouse, parse_mapping(evil, "map"))
+
+
+def test_ingest_mapping_injection_is_a_literal_column_name(tmp_path: Path, warehouse: Path) -> None:
+    evil_column = 'x"; drop table raw.transactions; --'
+    ingest_file(write_csv(tmp_path / "first.csv", HEADER_I, ROWS_I), warehouse)
+    frame = pd.DataFrame(
+        {
+            "TxnID": ["T1"],
+            evil_column: ["C1"],
+            "SKU": ["S"],
+            "Units": ["1"],
+            "Price": ["1.0"],
+            "PurchaseDate": ["2024-01-01 10:00:00"],
+        }
+    )
+    source = tmp_path / "evil.parquet"
+    frame.to_parquet(source)
+
+    ingest_file(source, warehouse, parse_mapping({**SHOP_MAPPING, "customer_id": evil_column}, "m"), append=True)
+
+    rows = raw_rows(warehouse)
+    assert len(rows) == len(ROWS_I) + 1
+    assert rows["customer_id"].iloc[-1] == "C1"
+
+
+def test_ingest_append_refuses_same_file_twice_unless_forced(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(tmp_path / "batch.csv", HEADER_I, ROWS_I)
+    ingest_file(source, warehouse, append=True)
+
+    with pytest.raises(RetailError, match=r"already loaded as load 1.*--force"):
+        ingest_file(source, warehouse, append=True)
+    forced = ingest_file(source, warehouse, append=True, force=True)
+
+    rows = raw_rows(warehouse)
+    assert forced.load_id == 2
+    assert rows.groupby("_load_id").size().to_dict() == {1: 4, 2: 4}
+
+
+def test_ingest_without_append_replaces_previous_loads(tmp_path: Path, warehouse: Path) -> None:
+    ingest_file(write_csv(tmp_path / "a.csv", HEADER_I, ROWS_I), warehouse)
+
+    result = ingest_file(write_csv(tmp_path / "b.csv", HEADER_I, ROWS_I[:2]), warehouse)
+
+    rows = raw_rows(warehouse)
+    assert result.replaced_rows == 4
+    assert rows["_source_file"].unique().tolist() == ["b.csv"] and len(rows) == 2
+    con = duckdb.connect(str(warehouse), read_only=True)
+    loads = con.execute("select load_id, mode, mapping_json from raw.loads").fetchall()
+    con.close()
+    assert [(load_id, mode) for load_id, mode, _ in loads] == [(1, "replace")]
+    assert json.loads(loads[0][2])["order_id"] == "InvoiceNo"
+
+
+def test_ingest_unrecognisable_dates_ask_for_a_format(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(
+        tmp_path / "odd.csv", HEADER_I, ["1,A,d,1,Dec 1st 2010,1.0,5,UK", "2,A,d,1,Dec 2nd 2010,1.0,5,UK"]
+    )
+
+    with pytest.raises(RetailError, match=r'no value in a known date format.*"datetime_format"'):
+        ingest_file(source, warehouse)
+
+
+def test_ingest_uses_mapped_datetime_format(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(
+        tmp_path / "dates.csv", HEADER_I, ["1,A,d,1,01/02/2011 10:00,1.0,5,UK", "2,A,d,1,03/04/2011 11:00,1.0,5,UK"]
+    )
+    mapping = parse_mapping(
+        {
+            "customer_id": "CustomerID",
+            "order_id": "InvoiceNo",
+            "order_datetime": "InvoiceDate",
+            "product_id": "StockCode",
+            "quantity": "Quantity",
+            "unit_price": "UnitPrice",
+            "datetime_format": "%d/%m/%Y %H:%M",
+        },
+        "map",
+    )
+
+    result = ingest_file(source, warehouse, mapping)
+
+    assert result.datetime_format == "%d/%m/%Y %H:%M"
+
+
+def test_detect_format_by_extension() -> None:
+    assert detect_format(Path("a.CSV.GZ")) == "csv"
+    assert detect_format(Path("a.xlsx")) == "excel"
+    assert detect_format(Path("a.parquet")) == "parquet"
+    with pytest.raises(RetailError):
+        detect_format(Path("a.json.gz"))
+
+
+def test_ingest_rejects_invalid_memory_limit(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(tmp_path / "retail.csv", HEADER_I, ROWS_I)
+
+    with pytest.raises(RetailError, match="invalid DuckDB memory limit 'lots'"):
+        ingest_file(source, warehouse, memory_limit="lots")
