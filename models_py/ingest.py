@@ -26,7 +26,7 @@ from models_py.mapping import (
     quote_identifier,
     resolve_mapping,
 )
-from models_py.warehouse import connect
+from models_py.warehouse import connect, table_exists
 
 # Tried in order; the first format that parses the most sampled values wins, so
 # month-first beats day-first only when the sample cannot tell them apart.
@@ -154,14 +154,15 @@ def ingest_file(
 
     sha256 = file_sha256(path)
     with connect(warehouse_path, memory_limit=memory_limit) as con:
-        _create_raw_tables(con)
-        if append and not force:
+        if append and not force and table_exists(con, "raw", "loads"):
             _refuse_repeated_file(con, path, sha256)
         header = _read_source(con, path, file_format)
         mapping = resolve_mapping(header, mapping, str(path))
         total = _count(con, "select count(*) from _source_raw")
         if total == 0:
             raise RetailError(f"{path}: has a header but no data rows")
+        if mapping.datetime_format is not None:
+            _check_datetime_format(con, mapping.datetime_format)
         datetime_format = mapping.datetime_format or _detect_datetime_format(
             con, path, mapping.columns["order_datetime"]
         )
@@ -179,6 +180,17 @@ def ingest_file(
             rows=total,
             bad_rows=bad_rows,
         )
+
+
+def _check_datetime_format(con: duckdb.DuckDBPyConnection, datetime_format: str) -> None:
+    try:
+        con.execute("select try_strptime('2000-01-01', ?)", [datetime_format]).fetchone()
+    except duckdb.Error as error:
+        message = str(error).strip().splitlines()[0]
+        raise RetailError(
+            f"mapping datetime_format {datetime_format!r} is not a valid strptime format ({message}); "
+            'use codes such as "%d/%m/%Y %H:%M"'
+        ) from None
 
 
 def _create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -346,6 +358,7 @@ def _commit_load(
 ) -> LoadResult:
     con.execute("begin transaction")
     try:
+        _create_raw_tables(con)
         replaced = 0
         if not append:
             replaced = _count(con, "select count(*) from raw.transactions")

@@ -228,7 +228,10 @@ def test_ingest_mapping_naming_absent_column_lists_file_columns(tmp_path: Path, 
     with pytest.raises(RetailError, match=r"'ClientNumber' for customer_id.*'Client'"):
         ingest_file(source, warehouse, parse_mapping(SHOP_MAPPING, "map"))
 
-    assert not warehouse.exists() or raw_rows(warehouse).empty
+    con = duckdb.connect(str(warehouse), read_only=True)
+    tables = con.execute("select table_name from information_schema.tables").fetchall()
+    con.close()
+    assert tables == []
 
 
 def test_ingest_mapping_injection_is_rejected_as_unknown_column(tmp_path: Path, warehouse: Path) -> None:
@@ -336,3 +339,22 @@ def test_ingest_rejects_invalid_memory_limit(tmp_path: Path, warehouse: Path) ->
 
     with pytest.raises(RetailError, match="invalid DuckDB memory limit 'lots'"):
         ingest_file(source, warehouse, memory_limit="lots")
+
+
+def test_ingest_rejects_invalid_mapped_datetime_format(tmp_path: Path, warehouse: Path) -> None:
+    source = write_csv(tmp_path / "retail.csv", HEADER_I, ROWS_I)
+    mapping = parse_mapping(
+        {
+            "customer_id": "CustomerID",
+            "order_id": "InvoiceNo",
+            "order_datetime": "InvoiceDate",
+            "product_id": "StockCode",
+            "quantity": "Quantity",
+            "unit_price": "UnitPrice",
+            "datetime_format": "%Q-%d",
+        },
+        "map",
+    )
+
+    with pytest.raises(RetailError, match="'%Q-%d' is not a valid strptime format"):
+        ingest_file(source, warehouse, mapping)
