@@ -42,7 +42,8 @@ def demo_data(out: Path | None, rows: int, customers: int | None, seed: int) -> 
     """Write a deterministic synthetic dataset shaped like UCI Online Retail."""
     settings = Settings.from_env()
     target = out or settings.demo_data_path
-    written = write_demo_data(target, DemoDataConfig(rows=rows, customers=customers, seed=seed))
+    config = DemoDataConfig(rows=rows, customers=customers, seed=seed, memory_limit=settings.memory_limit)
+    written = write_demo_data(target, config)
     click.echo(f"wrote {written:,} rows to {target}")
 
 
@@ -103,7 +104,7 @@ def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> 
     if not _has_loaded_data(settings):
         target = settings.demo_data_path
         click.echo(f"no transactions loaded yet: generating demo data ({demo_rows:,} rows)")
-        write_demo_data(target, DemoDataConfig(rows=demo_rows))
+        write_demo_data(target, DemoDataConfig(rows=demo_rows, memory_limit=settings.memory_limit))
         result = ingest_file(target, settings.warehouse_path, memory_limit=settings.memory_limit)
         click.echo(f"load {result.load_id}: {result.rows:,} demo rows into raw.transactions")
     _run_dbt_or_exit(settings, ["build", *dbt_args], as_of_date)

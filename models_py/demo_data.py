@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 
 from models_py.errors import RetailError
+from models_py.settings import DEFAULT_MEMORY_LIMIT
+from models_py.warehouse import set_memory_limit
 
 HEADER = (
     "InvoiceNo",
@@ -113,7 +115,7 @@ class DemoDataConfig:
     start_date: date = date(2010, 12, 1)
     days: int = 374
     products: int = 4_000
-    memory_limit: str = "2GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     @property
     def customer_count(self) -> int:
@@ -140,7 +142,7 @@ def write_demo_data(out_path: Path, config: DemoDataConfig = DemoDataConfig()) -
     with tempfile.TemporaryDirectory(prefix="retail-demo-") as spill:
         con = duckdb.connect()
         try:
-            con.execute(f"set memory_limit = '{config.memory_limit}'")
+            set_memory_limit(con, config.memory_limit)
             con.execute(f"set temp_directory = '{spill}'")
             for statement in _statements(config):
                 con.execute(statement)

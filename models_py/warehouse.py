@@ -32,13 +32,18 @@ def connect(
         raise RetailError(f"warehouse {path} cannot be opened: {message}") from None
     try:
         if memory_limit is not None:
-            try:
-                con.execute("set memory_limit = ?", [memory_limit])
-            except duckdb.Error:
-                raise RetailError(f"invalid DuckDB memory limit {memory_limit!r}; use e.g. 6GB or 500MB") from None
+            set_memory_limit(con, memory_limit)
         yield con
     finally:
         con.close()
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    """Cap DuckDB's memory (it spills to disk beyond it), with a clear error for a bad value."""
+    try:
+        con.execute("set memory_limit = ?", [memory_limit])
+    except duckdb.Error:
+        raise RetailError(f"invalid DuckDB memory limit {memory_limit!r}; use e.g. 6GB or 500MB") from None
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
