@@ -19,8 +19,8 @@ test: lint
 	$(UV) run pytest
 
 lint: setup
-	$(UV) run ruff check models_py tests bench
-	$(UV) run ruff format --check models_py tests bench
+	$(UV) run ruff check models_py tests bench dbt_project
+	$(UV) run ruff format --check models_py tests bench dbt_project
 	$(UV) run mypy
 
 bench: setup

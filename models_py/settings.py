@@ -17,6 +17,7 @@ PROJECT_DIR_ENV = "RETAIL_PROJECT_DIR"
 WAREHOUSE_ENV = "RETAIL_WAREHOUSE"
 MAX_BAD_SHARE_ENV = "RETAIL_MAX_BAD_SHARE"
 MEMORY_LIMIT_ENV = "RETAIL_DUCKDB_MEMORY_LIMIT"
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 # DuckDB's own default is 80% of RAM; at 50M rows a build then takes ~19 GB.
 # Capped, it spills to warehouse/*.tmp instead. profiles.yml has the same default.
 DEFAULT_MEMORY_LIMIT = "6GB"
@@ -43,12 +44,15 @@ class Settings:
         load is refused (the rows are kept in raw with a reason either way).
     memory_limit:
         DuckDB memory limit for ingest and dbt (e.g. ``6GB``); beyond it DuckDB spills to disk.
+    tracking_uri:
+        MLflow store: ``MLFLOW_TRACKING_URI``, else a SQLite file beside the warehouse.
     """
 
     project_dir: Path
     warehouse_path: Path
     max_bad_share: float = 0.01
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    tracking_uri: str = ""
 
     @property
     def demo_data_path(self) -> Path:
@@ -72,8 +76,13 @@ class Settings:
             warehouse_path=warehouse,
             max_bad_share=max_bad_share,
             memory_limit=env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
+            tracking_uri=env.get(TRACKING_URI_ENV) or f"sqlite:///{warehouse.parent / 'mlflow.db'}",
         )
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt process: profiles.yml reads the warehouse path from it."""
-        return {WAREHOUSE_ENV: str(self.warehouse_path), MEMORY_LIMIT_ENV: self.memory_limit}
+        return {
+            WAREHOUSE_ENV: str(self.warehouse_path),
+            MEMORY_LIMIT_ENV: self.memory_limit,
+            TRACKING_URI_ENV: self.tracking_uri,
+        }

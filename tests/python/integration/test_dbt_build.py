@@ -18,7 +18,19 @@ CONTRACT_TABLES = {
     ("marts", "fct_orders"),
     ("marts", "dim_customers"),
     ("marts", "customer_features"),
+    ("marts", "customer_training_snapshots"),
+    ("ml", "customer_segments"),
+    ("ml", "churn_scores"),
+    ("ml", "ltv_scores"),
+    ("ml", "model_metrics"),
+    ("ml", "customer_embedding"),
+    ("reporting", "customer_scores"),
+    ("reporting", "segment_summary"),
 }
+SCORE_QUERY = (
+    "select customer_id, segment_id, segment_name, churn_probability, predicted_ltv, recommended_action "
+    "from reporting.customer_scores order by customer_id"
+)
 FEATURE_COLUMNS = (
     "customer_id, as_of_date, recency_days, frequency, monetary, avg_order_value, unique_products, "
     "avg_unit_price, avg_interpurchase_days, purchase_span_days, tenure_days, return_rate, country, "
@@ -30,7 +42,7 @@ FEATURE_COLUMNS = (
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     workspace = make_workspace(tmp_path_factory.mktemp("demo_build"))
     data = workspace.root / "demo.csv.gz"
-    workspace.run("demo-data", "--rows", "15000", "--out", data, check=True)
+    workspace.run("demo-data", "--rows", "60000", "--out", data, check=True)
     workspace.run("ingest", data, check=True)
     workspace.run("build", check=True)
     return workspace
@@ -64,15 +76,17 @@ def test_dbt_build_demo_features_cover_every_customer_once(demo_build: Workspace
     assert (as_of - last_order).days == 1  # type: ignore[operator]
 
 
-def build_features_at(workspace: Workspace, as_of: str) -> list[tuple[object, ...]]:
+def build_at(workspace: Workspace, as_of: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Features and scores of a whole build at as_of."""
     workspace.run("build", "--as-of-date", as_of, check=True)
-    return workspace.query(f"select {FEATURE_COLUMNS} from marts.customer_features order by customer_id")
+    features = workspace.query(f"select {FEATURE_COLUMNS} from marts.customer_features order by customer_id")
+    return features, workspace.query(SCORE_QUERY)
 
 
-def test_dbt_build_features_do_not_see_rows_at_or_after_as_of_date(tmp_path: Path) -> None:
+def test_dbt_build_features_and_scores_do_not_see_rows_at_or_after_as_of_date(tmp_path: Path) -> None:
     workspace = make_workspace(tmp_path)
     data = tmp_path / "demo.csv"
-    workspace.run("demo-data", "--rows", "8000", "--out", data, check=True)
+    workspace.run("demo-data", "--rows", "50000", "--out", data, check=True)
     lines = data.read_text().splitlines()
     header, rows = lines[0], lines[1:]
     cutoff = "2011-06-01"
@@ -84,12 +98,19 @@ def test_dbt_build_features_do_not_see_rows_at_or_after_as_of_date(tmp_path: Pat
     altered.write_text("\n".join([header, *before, *after, *after[:50]]) + "\n")
 
     workspace.run("ingest", truncated, check=True)
-    features_truncated = build_features_at(workspace, cutoff)
+    features_truncated, scores_truncated = build_at(workspace, cutoff)
     workspace.run("ingest", altered, check=True)
-    features_altered = build_features_at(workspace, cutoff)
+    features_altered, scores_altered = build_at(workspace, cutoff)
 
-    assert len(features_truncated) > 20
+    assert len(features_truncated) > 100
     assert features_truncated == features_altered
+    # Deterministic training on the same pre-cutoff history: identical scores
+    # (up to float summation order in the solvers).
+    assert len(scores_truncated) == len(features_truncated)
+    for before_row, after_row in zip(scores_truncated, scores_altered, strict=True):
+        assert before_row[:3] == after_row[:3] and before_row[5] == after_row[5]
+        assert before_row[3] == pytest.approx(after_row[3], rel=1e-9, abs=1e-12)
+        assert before_row[4] == pytest.approx(after_row[4], rel=1e-9)
 
 
 def test_dbt_build_shop_exports_with_mappings_and_mixed_date_formats(tmp_path: Path) -> None:
@@ -122,7 +143,8 @@ def test_dbt_build_shop_exports_with_mappings_and_mixed_date_formats(tmp_path: P
 
     workspace.run("ingest", lines_file, "--mapping", lines_mapping, check=True)
     workspace.run("ingest", totals_file, "--mapping", totals_mapping, "--append", check=True)
-    workspace.run("build", "--as-of-date", "2024-02-01", check=True)
+    # Three customers are too few to train on: build the cleaning and features only.
+    workspace.run("build", "--as-of-date", "2024-02-01", "--select", "+customer_features", "+data_quality", check=True)
 
     features = {
         row[0]: row[1:]

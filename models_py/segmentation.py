@@ -1,0 +1,281 @@
+"""Customer segments from RFM-style features.
+
+Inputs are log-transformed and robust-scaled, then each dimension is clipped to
+its 1st-99th percentile before fitting, so a handful of extreme customers (one
+Online Retail customer spent 280k) cannot pull a centroid of their own: they
+join the nearest ordinary segment. k is chosen in [k_min, k_max] by silhouette
+(on a sample for large data) among solutions whose smallest segment holds at
+least ``min_share`` of customers; Davies-Bouldin is logged beside it. DBSCAN
+noise points form segment -1 and are left out of the silhouette.
+
+Ids are stable: segments are numbered by descending mean monetary value, and
+when a previous run's centroids are given, new centroids are matched to them
+(Hungarian assignment on centroid distance) and keep their ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import DBSCAN, KMeans, MiniBatchKMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import davies_bouldin_score, silhouette_score
+from sklearn.mixture import GaussianMixture
+from sklearn.preprocessing import RobustScaler
+
+from models_py.config import SegmentationConfig
+from models_py.features import CUSTOMER_ID, as_of_date_of, validate_frame
+from models_py.tracking import latest_json, start_run
+
+SEGMENT_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value", "unique_products", "tenure_days")
+NOISE_SEGMENT = -1
+MIN_ROWS = 20
+_CLIP_QUANTILES = (0.01, 0.99)
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    labels: np.ndarray  # segment id per customer, -1 for DBSCAN noise
+    centroids: dict[int, list[float]]  # in the scaled, clipped space
+    k: int
+    metrics: dict[str, float]
+    k_search: pd.DataFrame
+
+
+def scaled_space(features: pd.DataFrame) -> np.ndarray:
+    """log1p + robust scaling + per-dimension clipping: the space segments live in."""
+    logged = np.log1p(features.loc[:, list(SEGMENT_FEATURES)].astype("float64").clip(lower=0))
+    scaled = RobustScaler().fit_transform(logged)
+    low, high = np.quantile(scaled, _CLIP_QUANTILES, axis=0)
+    return np.asarray(np.clip(scaled, low, high))
+
+
+def _cluster(space: np.ndarray, k: int, config: SegmentationConfig) -> np.ndarray:
+    if config.algorithm == "kmeans":
+        return np.asarray(KMeans(n_clusters=k, n_init=10, random_state=config.random_state).fit_predict(space))
+    if config.algorithm == "minibatch_kmeans":
+        model = MiniBatchKMeans(n_clusters=k, n_init=10, batch_size=2048, random_state=config.random_state)
+        return np.asarray(model.fit_predict(space))
+    if config.algorithm == "gmm":
+        model = GaussianMixture(n_components=k, covariance_type="full", random_state=config.random_state)
+        return np.asarray(model.fit(space).predict(space))
+    raise ValueError(config.algorithm)
+
+
+def _dbscan(space: np.ndarray, config: SegmentationConfig) -> np.ndarray:
+    # eps from the data: the 90th percentile of the distance to the 10th neighbour.
+    from sklearn.neighbors import NearestNeighbors
+
+    neighbours = min(10, len(space) - 1)
+    distances, _ = NearestNeighbors(n_neighbors=neighbours + 1).fit(space).kneighbors(space)
+    eps = float(np.quantile(distances[:, -1], 0.9))
+    min_samples = max(5, int(config.min_share * len(space) / 4))
+    return np.asarray(DBSCAN(eps=eps, min_samples=min_samples).fit_predict(space))
+
+
+def _quality(space: np.ndarray, labels: np.ndarray, config: SegmentationConfig) -> dict[str, float]:
+    assigned = labels != NOISE_SEGMENT
+    clusters = np.unique(labels[assigned])
+    if len(clusters) < 2:
+        return {"silhouette": -1.0, "davies_bouldin": float("inf"), "min_share": 1.0}
+    sample = min(config.silhouette_sample, int(assigned.sum()))
+    silhouette = silhouette_score(
+        space[assigned], labels[assigned], sample_size=sample, random_state=config.random_state
+    )
+    shares = np.bincount(labels[assigned]) / len(labels)
+    return {
+        "silhouette": float(silhouette),
+        "davies_bouldin": float(davies_bouldin_score(space[assigned], labels[assigned])),
+        "min_share": float(shares[shares > 0].min()),
+    }
+
+
+def fit_segments(
+    features: pd.DataFrame, config: SegmentationConfig, previous_centroids: dict[int, list[float]] | None = None
+) -> Segmentation:
+    space = scaled_space(features)
+    if config.algorithm == "dbscan":
+        raw = _dbscan(space, config)
+        search = pd.DataFrame([{"k": len(np.unique(raw[raw >= 0])), **_quality(space, raw, config)}])
+    else:
+        rows, labelings = [], {}
+        for k in range(config.k_min, min(config.k_max, len(space) - 1) + 1):
+            labelings[k] = _cluster(space, k, config)
+            rows.append({"k": k, **_quality(space, labelings[k], config)})
+        search = pd.DataFrame(rows)
+        eligible = search[search["min_share"] >= config.min_share]
+        chosen = (
+            (eligible if not eligible.empty else search)
+            .sort_values(["silhouette", "k"], ascending=[False, True])
+            .iloc[0]
+        )
+        raw = labelings[int(chosen["k"])]
+    labels, centroids = _stable_ids(space, raw, features, previous_centroids)
+    metrics = _quality(space, labels, config)
+    return Segmentation(labels, centroids, len(centroids), metrics, search)
+
+
+def _stable_ids(
+    space: np.ndarray, raw: np.ndarray, features: pd.DataFrame, previous: dict[int, list[float]] | None
+) -> tuple[np.ndarray, dict[int, list[float]]]:
+    clusters = [int(c) for c in np.unique(raw) if c != NOISE_SEGMENT]
+    centroids = {c: space[raw == c].mean(axis=0) for c in clusters}
+    monetary = features["monetary"].astype(float).to_numpy()
+    by_value = sorted(clusters, key=lambda c: (-monetary[raw == c].mean(), c))
+    mapping = {c: index + 1 for index, c in enumerate(by_value)}
+    if previous:
+        old_ids = sorted(previous)
+        cost = np.array([[np.linalg.norm(centroids[c] - np.asarray(previous[o])) for o in old_ids] for c in by_value])
+        rows, cols = linear_sum_assignment(cost)
+        mapping = {}
+        for row, col in zip(rows, cols, strict=True):
+            mapping[by_value[row]] = old_ids[col]
+        next_id = max(old_ids) + 1
+        for c in by_value:
+            if c not in mapping:
+                mapping[c], next_id = next_id, next_id + 1
+    labels = np.array([mapping.get(int(c), NOISE_SEGMENT) for c in raw])
+    return labels, {mapping[c]: centroids[c].round(6).tolist() for c in clusters}
+
+
+def name_segments(features: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
+    """A readable name per segment from its median profile relative to all customers.
+
+    Ratios to the overall medians: recency r, monetary m, frequency f, tenure t.
+    Recent (r <= 1): champions (m, f >= 1.5), new customers (t < 0.5), loyal
+    (m >= 1 or f > 1), else promising. Lapsing (r > 1): big spenders at risk
+    (m >= 1.5), hibernating (r > 2), else needs attention. Repeated names get a
+    number, in order of value.
+    """
+    columns = ["recency_days", "frequency", "monetary", "tenure_days"]
+    frame = features.loc[:, columns].astype(float).assign(segment_id=labels)
+    overall = frame[columns].median().clip(lower=1e-9)
+    medians = (frame.groupby("segment_id")[columns].median() / overall).to_dict("index")
+    profiles = {int(str(key)): {name: float(value) for name, value in row.items()} for key, row in medians.items()}
+    names: dict[int, str] = {}
+    for segment_id, ratio in sorted(profiles.items()):
+        if segment_id == NOISE_SEGMENT:
+            name = "outliers"
+        elif ratio["recency_days"] <= 1:
+            if ratio["monetary"] >= 1.5 and ratio["frequency"] >= 1.5:
+                name = "champions"
+            elif ratio["tenure_days"] < 0.5:
+                name = "new customers"
+            elif ratio["monetary"] >= 1 or ratio["frequency"] > 1:
+                name = "loyal"
+            else:
+                name = "promising"
+        elif ratio["monetary"] >= 1.5:
+            name = "big spenders at risk"
+        elif ratio["recency_days"] > 2:
+            name = "hibernating"
+        else:
+            name = "needs attention"
+        names[segment_id] = name
+    seen: dict[str, int] = {}
+    for segment_id in sorted(names, key=lambda s: (-profiles[s]["monetary"], s)):
+        base = names[segment_id]
+        seen[base] = seen.get(base, 0) + 1
+        if seen[base] > 1:
+            names[segment_id] = f"{base} {seen[base]}"
+    return names
+
+
+def segment_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
+    """Fit, name and log segments. One row per customer in ``marts.customer_features``."""
+    if features.empty:
+        return _empty()
+    validate_frame(
+        features,
+        name="customer_features",
+        required=(CUSTOMER_ID, *SEGMENT_FEATURES),
+        unique=[CUSTOMER_ID],
+        min_rows=MIN_ROWS,
+    )
+    features = features.sort_values(CUSTOMER_ID).reset_index(drop=True)
+    as_of_date = as_of_date_of(features)
+    previous = latest_json(config.tracking_uri, "segmentation", f"centroids_{config.algorithm}")
+    previous_centroids = {int(key): value for key, value in previous.items()} if previous else None
+    result = fit_segments(features, config, previous_centroids)
+    names = name_segments(features, result.labels)
+    with start_run(config.tracking_uri, "segmentation", f"segmentation {as_of_date}") as run:
+        run.log_params(
+            {
+                "as_of_date": as_of_date,
+                "algorithm": config.algorithm,
+                "k_min": config.k_min,
+                "k_max": config.k_max,
+                "min_share": config.min_share,
+                "k": result.k,
+                "features": ",".join(SEGMENT_FEATURES),
+                "customers": len(features),
+                "matched_previous_centroids": previous_centroids is not None,
+            }
+        )
+        run.log_metrics("fit", config.algorithm, result.metrics)
+        for row in result.k_search.to_dict("records"):
+            run.log_metrics(
+                "k_search",
+                f"k{int(row['k']):02d}",
+                {metric: float(row[metric]) for metric in ("silhouette", "davies_bouldin", "min_share")},
+            )
+        run.log_json(f"centroids_{config.algorithm}", {str(key): value for key, value in result.centroids.items()})
+        run.log_json("segment_names", {str(key): value for key, value in names.items()})
+        run_id = run.run_id
+    count = len(features)
+    return pd.DataFrame(
+        {
+            CUSTOMER_ID: features[CUSTOMER_ID].astype("string"),
+            "segment_id": result.labels.astype("int64"),
+            "segment_name": pd.Series([names[int(label)] for label in result.labels], dtype="string"),
+            "algorithm": pd.Series([config.algorithm] * count, dtype="string"),
+            "model_run_id": pd.Series([run_id] * count, dtype="string"),
+            "as_of_date": pd.Series([as_of_date] * count, dtype="datetime64[s]"),
+            "scored_at": pd.Series([datetime.now(UTC).replace(tzinfo=None)] * count, dtype="datetime64[us]"),
+        }
+    )
+
+
+def embed_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
+    """2-D PCA coordinates of the segmentation space, for the segment scatter plot."""
+    if features.empty:
+        return pd.DataFrame(
+            {
+                CUSTOMER_ID: pd.Series(dtype="string"),
+                "x": pd.Series(dtype="float64"),
+                "y": pd.Series(dtype="float64"),
+                "method": pd.Series(dtype="string"),
+            }
+        )
+    validate_frame(
+        features, name="customer_features", required=(CUSTOMER_ID, *SEGMENT_FEATURES), unique=[CUSTOMER_ID], min_rows=3
+    )
+    features = features.sort_values(CUSTOMER_ID).reset_index(drop=True)
+    coordinates: Any = PCA(n_components=2, random_state=config.random_state).fit_transform(scaled_space(features))
+    return pd.DataFrame(
+        {
+            CUSTOMER_ID: features[CUSTOMER_ID].astype("string"),
+            "x": coordinates[:, 0].astype("float64"),
+            "y": coordinates[:, 1].astype("float64"),
+            "method": pd.Series(["pca"] * len(features), dtype="string"),
+        }
+    )
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            CUSTOMER_ID: pd.Series(dtype="string"),
+            "segment_id": pd.Series(dtype="int64"),
+            "segment_name": pd.Series(dtype="string"),
+            "algorithm": pd.Series(dtype="string"),
+            "model_run_id": pd.Series(dtype="string"),
+            "as_of_date": pd.Series(dtype="datetime64[s]"),
+            "scored_at": pd.Series(dtype="datetime64[us]"),
+        }
+    )

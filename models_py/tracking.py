@@ -1,0 +1,152 @@
+"""MLflow tracking: the only module that imports mlflow.
+
+Uses an explicit MlflowClient per call (no global tracking URI or active run),
+because several dbt Python models may train at once in one process. Metric
+names are ``<split>/<model>/<metric>`` so ``ml.model_metrics`` can split them.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+_MAX_PARAM_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class TrackedRun:
+    client: Any
+    run_id: str
+
+    def log_params(self, params: Mapping[str, object]) -> None:
+        from mlflow.entities import Param
+
+        self.client.log_batch(
+            self.run_id,
+            params=[Param(key, str(value)[:_MAX_PARAM_LENGTH]) for key, value in sorted(params.items())],
+        )
+
+    def log_metrics(self, split: str, model: str, metrics: Mapping[str, float]) -> None:
+        from mlflow.entities import Metric
+
+        self.client.log_batch(
+            self.run_id,
+            metrics=[Metric(f"{split}/{model}/{name}", float(value), 0, 0) for name, value in sorted(metrics.items())],
+        )
+
+    def log_table(self, name: str, table: pd.DataFrame) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{name}.csv"
+            table.to_csv(path, index=False)
+            self.client.log_artifact(self.run_id, str(path))
+
+    def log_json(self, name: str, content: object) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{name}.json"
+            path.write_text(json.dumps(content, indent=2, sort_keys=True, default=str))
+            self.client.log_artifact(self.run_id, str(path))
+
+    def log_model(self, model: object, flavor: str, example: pd.DataFrame) -> None:
+        """Save as an MLflow model with an inferred signature, logged under artifact ``model``."""
+        from importlib.metadata import version
+
+        import mlflow.sklearn
+        import mlflow.xgboost
+        from mlflow.models import infer_signature
+
+        predict = model.predict_proba if hasattr(model, "predict_proba") else model.predict  # type: ignore[attr-defined]
+        signature = infer_signature(example, predict(example))
+        saver = mlflow.xgboost.save_model if flavor == "xgboost" else mlflow.sklearn.save_model
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / "model"
+            # Explicit requirements: inferring them shells out to `uv export` on every save.
+            requirements = [f"{name}=={version(name)}" for name in ("scikit-learn", "xgboost-cpu", "pandas")]
+            saver(model, str(target), signature=signature, input_example=example.head(5),
+                  pip_requirements=requirements)
+            self.client.log_artifacts(self.run_id, str(target), "model")
+
+
+@contextmanager
+def start_run(tracking_uri: str, experiment: str, run_name: str) -> Iterator[TrackedRun]:
+    """A finished (or failed) MLflow run in ``experiment``."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    existing = client.get_experiment_by_name(experiment)
+    experiment_id = existing.experiment_id if existing else client.create_experiment(experiment)
+    run = client.create_run(experiment_id, run_name=run_name)
+    try:
+        yield TrackedRun(client, run.info.run_id)
+    except BaseException:
+        client.set_terminated(run.info.run_id, status="FAILED")
+        raise
+    client.set_terminated(run.info.run_id, status="FINISHED")
+
+
+def model_metrics_table(scores: list[pd.DataFrame], tracking_uri: str) -> pd.DataFrame:
+    """``ml.model_metrics``: every metric of the runs that produced the given score tables.
+
+    One row per run, model, metric and split; ``model_family`` is the MLflow experiment.
+    """
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    rows = []
+    runs = sorted(
+        {
+            (run_id, as_of)
+            for frame in scores
+            for run_id, as_of in zip(frame["model_run_id"], frame["as_of_date"], strict=True)
+        }
+    )
+    for run_id, as_of_date in runs:
+        run = client.get_run(run_id)
+        family = client.get_experiment(run.info.experiment_id).name
+        for key, value in sorted(run.data.metrics.items()):
+            split, model, metric = [*key.split("/", 2), "", ""][:3]
+            rows.append((run_id, family, model, metric, split, float(value), as_of_date))
+    frame = pd.DataFrame(
+        rows, columns=["model_run_id", "model_family", "model_name", "metric", "split", "value", "as_of_date"]
+    )
+    return frame.astype(
+        {
+            "model_run_id": "string",
+            "model_family": "string",
+            "model_name": "string",
+            "metric": "string",
+            "split": "string",
+            "value": "float64",
+            "as_of_date": "datetime64[s]",
+        }
+    )
+
+
+def latest_json(tracking_uri: str, experiment: str, name: str) -> Any | None:
+    """The JSON artifact ``name`` of the latest finished run of ``experiment``, if any."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    existing = client.get_experiment_by_name(experiment)
+    if existing is None:
+        return None
+    runs = client.search_runs(
+        [existing.experiment_id],
+        filter_string="attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not runs:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            path = client.download_artifacts(runs[0].info.run_id, f"{name}.json", folder)
+        except Exception:  # an older run without the artifact
+            return None
+        return json.loads(Path(path).read_text())

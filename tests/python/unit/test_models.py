@@ -1,0 +1,148 @@
+"""Churn, LTV, segmentation and BG/NBD on small synthetic data, with MLflow in a temp folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models_py import churn, ltv, segmentation
+from models_py.bgnbd import BgNbd, GammaGamma
+from models_py.config import ChurnConfig, LtvConfig, SegmentationConfig
+from models_py.errors import RetailError
+from models_py.features import design_matrix
+from models_py.tracking import model_metrics_table
+from tests.python.unit.synthetic import customer_features, training_snapshots
+
+
+@pytest.fixture
+def tracking_uri(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+def test_design_matrix_has_no_missing_values_and_logs_money() -> None:
+    features = customer_features(50, seed=1)
+
+    matrix = design_matrix(features)
+
+    assert not matrix.isna().any().any()
+    assert matrix["monetary"].max() == pytest.approx(np.log1p(features["monetary"].max()))
+    one_timer = features.index[features["frequency"] == 1][0]
+    assert matrix.loc[one_timer, "avg_interpurchase_days"] == pytest.approx(
+        np.log1p(features.loc[one_timer, "tenure_days"])
+    )
+
+
+def test_churn_fit_and_score_learns_signal_and_logs_run(tracking_uri: str) -> None:
+    snapshots = training_snapshots(400, seed=3)
+    current = customer_features(120, seed=9)
+
+    scores = churn.fit_and_score(snapshots, current, ChurnConfig(tracking_uri=tracking_uri))
+
+    assert len(scores) == 120 and scores["customer_id"].is_unique
+    assert scores["churn_probability"].between(0, 1).all()
+    metrics = model_metrics_table([scores[["model_run_id", "as_of_date"]].drop_duplicates()], tracking_uri)
+    chosen = metrics[(metrics["model_name"] == "chosen") & (metrics["metric"] == "roc_auc")]["value"]
+    assert chosen.iloc[0] > 0.7
+    recency = metrics[(metrics["model_name"] == "recency_baseline") & (metrics["metric"] == "roc_auc")]
+    assert len(recency) == 1 and set(metrics["model_family"]) == {"churn"}
+    # Longer recency means churn in the synthetic labels: the score must agree.
+    correlation = np.corrcoef(current.sort_values("customer_id")["recency_days"], scores["churn_probability"])[0, 1]
+    assert correlation > 0.3
+
+
+def test_churn_scores_do_not_depend_on_row_order(tracking_uri: str) -> None:
+    snapshots = training_snapshots(300, seed=4)
+    current = customer_features(80, seed=5)
+    config = ChurnConfig(tracking_uri=tracking_uri, candidates=("xgboost",))
+
+    first = churn.fit_and_score(snapshots, current, config)
+    second = churn.fit_and_score(
+        snapshots.sample(frac=1, random_state=1), current.sample(frac=1, random_state=2), config
+    )
+
+    np.testing.assert_allclose(first["churn_probability"], second["churn_probability"], rtol=1e-9)
+
+
+def test_churn_empty_input_returns_typed_empty_frame(tracking_uri: str) -> None:
+    scores = churn.fit_and_score(
+        training_snapshots(60, seed=1), customer_features(0, seed=1), ChurnConfig(tracking_uri=tracking_uri)
+    )
+
+    assert scores.empty and str(scores["churn_probability"].dtype) == "float64"
+
+
+def test_churn_too_few_rows_fail_loudly(tracking_uri: str) -> None:
+    with pytest.raises(RetailError, match="at least 50 are needed"):
+        churn.fit_and_score(
+            training_snapshots(20, seed=1), customer_features(10, seed=2), ChurnConfig(tracking_uri=tracking_uri)
+        )
+
+
+def test_ltv_fit_and_score_ranks_spenders_and_reports_baselines(tracking_uri: str) -> None:
+    snapshots = training_snapshots(400, seed=6)
+    current = customer_features(100, seed=7)
+
+    scores = ltv.fit_and_score(snapshots, current, LtvConfig(tracking_uri=tracking_uri))
+
+    assert len(scores) == 100 and (scores["predicted_ltv"] >= 0).all()
+    metrics = model_metrics_table([scores[["model_run_id", "as_of_date"]].drop_duplicates()], tracking_uri)
+    names = set(metrics["model_name"])
+    assert {"xgboost_tweedie", "last_horizon_spend", "bgnbd_gamma_gamma"} <= names
+    spearman = metrics[(metrics["model_name"] == "xgboost_tweedie") & (metrics["metric"] == "spearman")]["value"]
+    assert spearman.iloc[0] > 0.3
+
+
+def test_segments_are_named_stable_and_without_tiny_segments(tracking_uri: str) -> None:
+    features = customer_features(400, seed=8)
+    # An extreme customer must join a segment, not form one.
+    features.loc[0, ["monetary", "frequency", "avg_order_value"]] = [5_000_000.0, 900, 5_555.0]
+    config = SegmentationConfig(tracking_uri=tracking_uri, k_min=3, k_max=6)
+
+    first = segmentation.segment_customers(features, config)
+    second = segmentation.segment_customers(features.sample(frac=1, random_state=3), config)
+
+    shares = first["segment_id"].value_counts(normalize=True)
+    assert shares.min() >= config.min_share
+    assert first["segment_name"].notna().all()
+    assert first["segment_name"].groupby(first["segment_id"]).nunique().max() == 1
+    pd.testing.assert_series_equal(first["segment_id"], second["segment_id"])
+
+
+def test_segment_ids_follow_previous_centroids() -> None:
+    features = customer_features(300, seed=10)
+    config = SegmentationConfig(k_min=4, k_max=4)
+    first = segmentation.fit_segments(features, config)
+    # Rename the previous ids: matching must carry the new names over.
+    renamed = {old + 10: centroid for old, centroid in first.centroids.items()}
+
+    second = segmentation.fit_segments(features, config, renamed)
+
+    np.testing.assert_array_equal(second.labels, first.labels + 10)
+
+
+@pytest.mark.parametrize("algorithm", ["minibatch_kmeans", "gmm", "dbscan"])
+def test_alternative_segmentation_algorithms(algorithm: str) -> None:
+    features = customer_features(300, seed=11)
+
+    result = segmentation.fit_segments(features, SegmentationConfig(algorithm=algorithm, k_min=3, k_max=5))  # type: ignore[arg-type]
+
+    assigned = result.labels[result.labels != segmentation.NOISE_SEGMENT]
+    assert len(assigned) > 0 and result.k >= 1
+    assert "silhouette" in result.metrics
+
+
+def test_bgnbd_expected_purchases_rise_with_frequency() -> None:
+    features = customer_features(500, seed=12)
+    model = BgNbd.fit(features)
+
+    expected = model.expected_purchases(features, 90)
+    alive = model.probability_alive(features)
+
+    assert np.all(np.isfinite(expected)) and (expected >= 0).all()
+    assert ((alive >= 0) & (alive <= 1)).all()
+    assert np.corrcoef(features["frequency"] / features["tenure_days"], expected)[0, 1] > 0.3
+    value = GammaGamma.fit(features).expected_order_value(features)
+    assert np.corrcoef(features["avg_order_value"], value)[0, 1] > 0.5
