@@ -118,6 +118,8 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: ChurnC
                 "incentive_cost": config.incentive_cost,
                 "gross_margin": config.gross_margin,
                 "features": ",".join(MODEL_FEATURES),
+                "fit_cutoff": as_of_date_of(fit),
+                "validation_cutoff": as_of_date_of(validation),
                 "fit_rows": len(fit),
                 "validation_rows": len(validation),
                 "validation_churn_rate": round(float(labels.mean()), 4),
@@ -167,4 +169,3 @@ def _empty_scores() -> pd.DataFrame:
             "scored_at": pd.Series(dtype="datetime64[us]"),
         }
     )
-

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 SegmentationAlgorithm = Literal["kmeans", "minibatch_kmeans", "gmm", "dbscan"]
+EmbeddingMethod = Literal["pca", "umap"]
 ChurnCandidate = Literal["logistic", "xgboost"]
 
 
@@ -28,6 +29,7 @@ class SegmentationConfig:
     random_state: int = 42
     tracking_uri: str = "sqlite:///warehouse/mlflow.db"
     silhouette_sample: int = 5_000
+    embedding_method: EmbeddingMethod = "pca"
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,8 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: LtvCon
                 "as_of_date": as_of_date,
                 "horizon_days": config.horizon_days,
                 "features": ",".join(MODEL_FEATURES),
+                "fit_cutoff": as_of_date_of(fit),
+                "validation_cutoff": as_of_date_of(validation),
                 "fit_rows": len(fit),
                 "validation_rows": len(validation),
                 **{f"xgb_{key}": value for key, value in final.get_params().items() if value is not None},

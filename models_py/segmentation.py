@@ -29,6 +29,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import RobustScaler
 
 from models_py.config import SegmentationConfig
+from models_py.errors import RetailError
 from models_py.features import CUSTOMER_ID, as_of_date_of, validate_frame
 from models_py.tracking import latest_json, start_run
 
@@ -242,7 +243,7 @@ def segment_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.
 
 
 def embed_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
-    """2-D PCA coordinates of the segmentation space, for the segment scatter plot."""
+    """2-D coordinates of the segmentation space (PCA, or UMAP when chosen and installed)."""
     if features.empty:
         return pd.DataFrame(
             {
@@ -256,13 +257,25 @@ def embed_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.Da
         features, name="customer_features", required=(CUSTOMER_ID, *SEGMENT_FEATURES), unique=[CUSTOMER_ID], min_rows=3
     )
     features = features.sort_values(CUSTOMER_ID).reset_index(drop=True)
-    coordinates: Any = PCA(n_components=2, random_state=config.random_state).fit_transform(scaled_space(features))
+    space = scaled_space(features)
+    coordinates: Any
+    if config.embedding_method == "umap":
+        try:
+            import umap  # optional: pip install umap-learn
+        except ImportError:
+            raise RetailError(
+                "embedding_method 'umap' needs the umap-learn package: `uv pip install umap-learn`, "
+                "or set the dbt var embedding_method to 'pca'"
+            ) from None
+        coordinates = umap.UMAP(n_components=2, random_state=config.random_state).fit_transform(space)
+    else:
+        coordinates = PCA(n_components=2, random_state=config.random_state).fit_transform(space)
     return pd.DataFrame(
         {
             CUSTOMER_ID: features[CUSTOMER_ID].astype("string"),
-            "x": coordinates[:, 0].astype("float64"),
-            "y": coordinates[:, 1].astype("float64"),
-            "method": pd.Series(["pca"] * len(features), dtype="string"),
+            "x": np.asarray(coordinates[:, 0], dtype="float64"),
+            "y": np.asarray(coordinates[:, 1], dtype="float64"),
+            "method": pd.Series([config.embedding_method] * len(features), dtype="string"),
         }
     )
 

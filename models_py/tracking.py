@@ -68,8 +68,7 @@ class TrackedRun:
             target = Path(folder) / "model"
             # Explicit requirements: inferring them shells out to `uv export` on every save.
             requirements = [f"{name}=={version(name)}" for name in ("scikit-learn", "xgboost-cpu", "pandas")]
-            saver(model, str(target), signature=signature, input_example=example.head(5),
-                  pip_requirements=requirements)
+            saver(model, str(target), signature=signature, input_example=example.head(5), pip_requirements=requirements)
             self.client.log_artifacts(self.run_id, str(target), "model")
 
 

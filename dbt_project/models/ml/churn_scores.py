@@ -1,5 +1,5 @@
-from models_py.config import ChurnConfig, LtvConfig
 from models_py.churn import fit_and_score
+from models_py.config import ChurnConfig, LtvConfig
 
 
 def model(dbt, session):

@@ -144,7 +144,17 @@ def test_dbt_build_shop_exports_with_mappings_and_mixed_date_formats(tmp_path: P
     workspace.run("ingest", lines_file, "--mapping", lines_mapping, check=True)
     workspace.run("ingest", totals_file, "--mapping", totals_mapping, "--append", check=True)
     # Three customers are too few to train on: build the cleaning and features only.
-    workspace.run("build", "--as-of-date", "2024-02-01", "--select", "+customer_features", "+data_quality", check=True)
+    workspace.run(
+        "build",
+        "--as-of-date",
+        "2024-02-01",
+        "--select",
+        "+customer_features",
+        "+data_quality",
+        "--indirect-selection",
+        "cautious",
+        check=True,
+    )
 
     features = {
         row[0]: row[1:]

@@ -55,7 +55,16 @@ def early_build(real_build: Workspace, tmp_path_factory: pytest.TempPathFactory)
     workspace = make_workspace(tmp_path_factory.mktemp("real_early"))
     workspace.warehouse.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(real_build.warehouse, workspace.warehouse)
-    workspace.run("build", "--as-of-date", EARLY_CUTOFF, "--select", "customer_features", check=True)
+    workspace.run(
+        "build",
+        "--as-of-date",
+        EARLY_CUTOFF,
+        "--select",
+        "customer_features",
+        "--indirect-selection",
+        "cautious",
+        check=True,
+    )
     return workspace
 
 

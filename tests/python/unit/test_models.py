@@ -146,3 +146,25 @@ def test_bgnbd_expected_purchases_rise_with_frequency() -> None:
     assert np.corrcoef(features["frequency"] / features["tenure_days"], expected)[0, 1] > 0.3
     value = GammaGamma.fit(features).expected_order_value(features)
     assert np.corrcoef(features["avg_order_value"], value)[0, 1] > 0.5
+
+
+def test_embedding_pca_gives_two_coordinates_per_customer() -> None:
+    features = customer_features(60, seed=13)
+
+    embedding = segmentation.embed_customers(features, SegmentationConfig())
+
+    assert len(embedding) == 60 and embedding["customer_id"].is_unique
+    assert embedding[["x", "y"]].notna().all().all() and set(embedding["method"]) == {"pca"}
+
+
+def test_embedding_umap_without_package_says_how_to_install() -> None:
+    try:
+        import umap  # noqa: F401
+    except ImportError:
+        with pytest.raises(RetailError, match="umap-learn"):
+            segmentation.embed_customers(customer_features(30, seed=14), SegmentationConfig(embedding_method="umap"))
+    else:
+        embedding = segmentation.embed_customers(
+            customer_features(30, seed=14), SegmentationConfig(embedding_method="umap")
+        )
+        assert set(embedding["method"]) == {"umap"}
