@@ -139,7 +139,7 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: ChurnC
         }
         run.log_metrics("validation", "chosen", calibration)
         flavor = "xgboost" if best.name == "xgboost" else "sklearn"
-        run.log_model(final, flavor, design_matrix(current.head(50)))
+        run.log_model(final, flavor, design_matrix(current.head(50)), method="predict_proba")
         run_id = run.run_id
     count = len(current)
     return pd.DataFrame(

@@ -26,7 +26,9 @@ from sklearn.cluster import DBSCAN, KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import davies_bouldin_score, silhouette_score
 from sklearn.mixture import GaussianMixture
-from sklearn.preprocessing import RobustScaler
+from sklearn.neighbors import NearestCentroid
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, RobustScaler
 
 from models_py.config import SegmentationConfig
 from models_py.errors import RetailError
@@ -48,12 +50,28 @@ class Segmentation:
     k_search: pd.DataFrame
 
 
+def _log1p_non_negative(values: np.ndarray) -> np.ndarray:
+    return np.asarray(np.log1p(np.clip(values, 0, None)))
+
+
+def space_transformer(features: pd.DataFrame) -> Pipeline:
+    """Fitted log1p + robust scaling + per-dimension clipping: the space segments live in."""
+    raw = features.loc[:, list(SEGMENT_FEATURES)].astype("float64")
+    scaling = make_pipeline(FunctionTransformer(_log1p_non_negative), RobustScaler()).fit(raw)
+    low, high = np.quantile(scaling.transform(raw), _CLIP_QUANTILES, axis=0)
+    clipping = FunctionTransformer(np.clip, kw_args={"a_min": low, "a_max": high})
+    return make_pipeline(*[step for _, step in scaling.steps], clipping).fit(raw)
+
+
 def scaled_space(features: pd.DataFrame) -> np.ndarray:
-    """log1p + robust scaling + per-dimension clipping: the space segments live in."""
-    logged = np.log1p(features.loc[:, list(SEGMENT_FEATURES)].astype("float64").clip(lower=0))
-    scaled = RobustScaler().fit_transform(logged)
-    low, high = np.quantile(scaled, _CLIP_QUANTILES, axis=0)
-    return np.asarray(np.clip(scaled, low, high))
+    return np.asarray(space_transformer(features).transform(features.loc[:, list(SEGMENT_FEATURES)].astype("float64")))
+
+
+def assignment_model(features: pd.DataFrame, labels: np.ndarray) -> Pipeline:
+    """Transform + nearest centroid: assigns any customer's features to a segment id."""
+    raw = features.loc[:, list(SEGMENT_FEATURES)].astype("float64")
+    transformer = space_transformer(features)
+    return make_pipeline(*[step for _, step in transformer.steps], NearestCentroid()).fit(raw, labels)
 
 
 def _cluster(space: np.ndarray, k: int, config: SegmentationConfig) -> np.ndarray:
@@ -227,6 +245,8 @@ def segment_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.
             )
         run.log_json(f"centroids_{config.algorithm}", {str(key): value for key, value in result.centroids.items()})
         run.log_json("segment_names", {str(key): value for key, value in names.items()})
+        example = features.loc[:, list(SEGMENT_FEATURES)].astype("float64").head(50)
+        run.log_model(assignment_model(features, result.labels), "sklearn", example)
         run_id = run.run_id
     count = len(features)
     return pd.DataFrame(

@@ -53,22 +53,30 @@ class TrackedRun:
             path.write_text(json.dumps(content, indent=2, sort_keys=True, default=str))
             self.client.log_artifact(self.run_id, str(path))
 
-    def log_model(self, model: object, flavor: str, example: pd.DataFrame) -> None:
-        """Save as an MLflow model with an inferred signature, logged under artifact ``model``."""
+    def log_model(self, model: object, flavor: str, example: pd.DataFrame, *, method: str = "predict") -> None:
+        """Save as an MLflow model with a signature inferred from ``method``, under artifact ``model``."""
         from importlib.metadata import version
 
         import mlflow.sklearn
         import mlflow.xgboost
         from mlflow.models import infer_signature
 
-        predict = model.predict_proba if hasattr(model, "predict_proba") else model.predict  # type: ignore[attr-defined]
-        signature = infer_signature(example, predict(example))
+        signature = infer_signature(example, getattr(model, method)(example))
         saver = mlflow.xgboost.save_model if flavor == "xgboost" else mlflow.sklearn.save_model
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / "model"
             # Explicit requirements: inferring them shells out to `uv export` on every save.
             requirements = [f"{name}=={version(name)}" for name in ("scikit-learn", "xgboost-cpu", "pandas")]
-            saver(model, str(target), signature=signature, input_example=example.head(5), pip_requirements=requirements)
+            # cloudpickle: skops refuses to load the numpy functions in the segment transform.
+            options = {} if flavor == "xgboost" else {"serialization_format": "cloudpickle"}
+            saver(
+                model,
+                str(target),
+                signature=signature,
+                input_example=example.head(5),
+                pip_requirements=requirements,
+                **options,
+            )
             self.client.log_artifacts(self.run_id, str(target), "model")
 
 

@@ -168,3 +168,14 @@ def test_embedding_umap_without_package_says_how_to_install() -> None:
             customer_features(30, seed=14), SegmentationConfig(embedding_method="umap")
         )
         assert set(embedding["method"]) == {"umap"}
+
+
+def test_assignment_model_reproduces_the_segments() -> None:
+    features = customer_features(300, seed=15)
+    result = segmentation.fit_segments(features, SegmentationConfig(k_min=4, k_max=4))
+
+    model = segmentation.assignment_model(features, result.labels)
+
+    raw = features.loc[:, list(segmentation.SEGMENT_FEATURES)].astype("float64")
+    agreement = (model.predict(raw) == result.labels).mean()
+    assert agreement > 0.95
