@@ -11,7 +11,6 @@ threshold minimises expected business cost on validation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -26,9 +25,17 @@ from models_py.config import ChurnCandidate, ChurnConfig
 from models_py.evaluation import CostModel, best_threshold, classification_metrics, reliability_table
 from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.ltv import fit_regressor, split_snapshots
+from models_py.outputs import output_frame
 from models_py.tracking import start_run
 
 LABEL = "is_churned"
+CHURN_SCHEMA = {
+    CUSTOMER_ID: "string",
+    "model_name": "string",
+    "churn_probability": "float64",
+    "decision_threshold": "float64",
+    "is_contact_recommended": "bool",
+}
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: ChurnC
     ``marts.customer_features``. Output: one row per current customer.
     """
     if current.empty:
-        return _empty_scores()
+        return output_frame(CHURN_SCHEMA)
     validate_frame(current, name="customer_features", required=(CUSTOMER_ID, *MODEL_FEATURES), unique=[CUSTOMER_ID])
     validate_frame(snapshots, name="customer_training_snapshots", required=(LABEL,))
     as_of_date = as_of_date_of(current)
@@ -141,31 +148,15 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: ChurnC
         flavor = "xgboost" if best.name == "xgboost" else "sklearn"
         run.log_model(final, flavor, design_matrix(current.head(50)), method="predict_proba")
         run_id = run.run_id
-    count = len(current)
-    return pd.DataFrame(
+    return output_frame(
+        CHURN_SCHEMA,
         {
-            CUSTOMER_ID: current[CUSTOMER_ID].astype("string"),
-            "model_name": pd.Series([best.name] * count, dtype="string"),
-            "churn_probability": probabilities.astype("float64"),
-            "decision_threshold": pd.Series([threshold] * count, dtype="float64"),
-            "is_contact_recommended": pd.Series(probabilities >= threshold, dtype="bool"),
-            "model_run_id": pd.Series([run_id] * count, dtype="string"),
-            "as_of_date": pd.Series([as_of_date] * count, dtype="datetime64[s]"),
-            "scored_at": pd.Series([datetime.now(UTC).replace(tzinfo=None)] * count, dtype="datetime64[us]"),
-        }
-    )
-
-
-def _empty_scores() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            CUSTOMER_ID: pd.Series(dtype="string"),
-            "model_name": pd.Series(dtype="string"),
-            "churn_probability": pd.Series(dtype="float64"),
-            "decision_threshold": pd.Series(dtype="float64"),
-            "is_contact_recommended": pd.Series(dtype="bool"),
-            "model_run_id": pd.Series(dtype="string"),
-            "as_of_date": pd.Series(dtype="datetime64[s]"),
-            "scored_at": pd.Series(dtype="datetime64[us]"),
-        }
+            CUSTOMER_ID: current[CUSTOMER_ID],
+            "model_name": best.name,
+            "churn_probability": probabilities,
+            "decision_threshold": threshold,
+            "is_contact_recommended": probabilities >= threshold,
+        },
+        run_id=run_id,
+        as_of_date=as_of_date,
     )

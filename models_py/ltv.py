@@ -8,8 +8,6 @@ validation snapshot and score the customers at as_of_date.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import numpy as np
 import pandas as pd
 from xgboost import XGBRegressor
@@ -18,9 +16,11 @@ from models_py.bgnbd import BgNbd, GammaGamma
 from models_py.config import LtvConfig
 from models_py.evaluation import regression_metrics
 from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
+from models_py.outputs import output_frame
 from models_py.tracking import start_run
 
 MIN_ROWS = 50
+LTV_SCHEMA = {CUSTOMER_ID: "string", "predicted_ltv": "float64", "ltv_horizon_days": "int64"}
 SNAPSHOT_COLUMNS = (CUSTOMER_ID, "snapshot_role", "future_spend", "spend_last_ltv_horizon", *MODEL_FEATURES)
 
 
@@ -84,7 +84,7 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: LtvCon
     Output: one row per current customer with ``predicted_ltv``.
     """
     if current.empty:
-        return _empty_scores()
+        return output_frame(LTV_SCHEMA)
     validate_frame(current, name="customer_features", required=(CUSTOMER_ID, *MODEL_FEATURES), unique=[CUSTOMER_ID])
     as_of_date = as_of_date_of(current)
     current = current.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
@@ -109,26 +109,9 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: LtvCon
             run.log_metrics("validation", model_name, values)
         run.log_model(final, "xgboost", design_matrix(current.head(50)))
         run_id = run.run_id
-    return pd.DataFrame(
-        {
-            CUSTOMER_ID: current[CUSTOMER_ID].astype("string"),
-            "predicted_ltv": predicted.astype("float64"),
-            "ltv_horizon_days": pd.Series([config.horizon_days] * len(current), dtype="int64"),
-            "model_run_id": pd.Series([run_id] * len(current), dtype="string"),
-            "as_of_date": pd.Series([as_of_date] * len(current), dtype="datetime64[s]"),
-            "scored_at": pd.Series([datetime.now(UTC).replace(tzinfo=None)] * len(current), dtype="datetime64[us]"),
-        }
-    )
-
-
-def _empty_scores() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            CUSTOMER_ID: pd.Series(dtype="string"),
-            "predicted_ltv": pd.Series(dtype="float64"),
-            "ltv_horizon_days": pd.Series(dtype="int64"),
-            "model_run_id": pd.Series(dtype="string"),
-            "as_of_date": pd.Series(dtype="datetime64[s]"),
-            "scored_at": pd.Series(dtype="datetime64[us]"),
-        }
+    return output_frame(
+        LTV_SCHEMA,
+        {CUSTOMER_ID: current[CUSTOMER_ID], "predicted_ltv": predicted, "ltv_horizon_days": config.horizon_days},
+        run_id=run_id,
+        as_of_date=as_of_date,
     )

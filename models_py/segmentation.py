@@ -16,7 +16,6 @@ when a previous run's centroids are given, new centroids are matched to them
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -33,10 +32,12 @@ from sklearn.preprocessing import FunctionTransformer, RobustScaler
 from models_py.config import SegmentationConfig
 from models_py.errors import RetailError
 from models_py.features import CUSTOMER_ID, as_of_date_of, validate_frame
+from models_py.outputs import output_frame
 from models_py.tracking import latest_json, start_run
 
 SEGMENT_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value", "unique_products", "tenure_days")
 NOISE_SEGMENT = -1
+SEGMENT_SCHEMA = {CUSTOMER_ID: "string", "segment_id": "int64", "segment_name": "string", "algorithm": "string"}
 MIN_ROWS = 20
 _CLIP_QUANTILES = (0.01, 0.99)
 
@@ -208,7 +209,7 @@ def name_segments(features: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
 def segment_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
     """Fit, name and log segments. One row per customer in ``marts.customer_features``."""
     if features.empty:
-        return _empty()
+        return output_frame(SEGMENT_SCHEMA)
     validate_frame(
         features,
         name="customer_features",
@@ -248,17 +249,16 @@ def segment_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.
         example = features.loc[:, list(SEGMENT_FEATURES)].astype("float64").head(50)
         run.log_model(assignment_model(features, result.labels), "sklearn", example)
         run_id = run.run_id
-    count = len(features)
-    return pd.DataFrame(
+    return output_frame(
+        SEGMENT_SCHEMA,
         {
-            CUSTOMER_ID: features[CUSTOMER_ID].astype("string"),
-            "segment_id": result.labels.astype("int64"),
-            "segment_name": pd.Series([names[int(label)] for label in result.labels], dtype="string"),
-            "algorithm": pd.Series([config.algorithm] * count, dtype="string"),
-            "model_run_id": pd.Series([run_id] * count, dtype="string"),
-            "as_of_date": pd.Series([as_of_date] * count, dtype="datetime64[s]"),
-            "scored_at": pd.Series([datetime.now(UTC).replace(tzinfo=None)] * count, dtype="datetime64[us]"),
-        }
+            CUSTOMER_ID: features[CUSTOMER_ID],
+            "segment_id": result.labels,
+            "segment_name": [names[int(label)] for label in result.labels],
+            "algorithm": config.algorithm,
+        },
+        run_id=run_id,
+        as_of_date=as_of_date,
     )
 
 
@@ -296,19 +296,5 @@ def embed_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.Da
             "x": np.asarray(coordinates[:, 0], dtype="float64"),
             "y": np.asarray(coordinates[:, 1], dtype="float64"),
             "method": pd.Series([config.embedding_method] * len(features), dtype="string"),
-        }
-    )
-
-
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            CUSTOMER_ID: pd.Series(dtype="string"),
-            "segment_id": pd.Series(dtype="int64"),
-            "segment_name": pd.Series(dtype="string"),
-            "algorithm": pd.Series(dtype="string"),
-            "model_run_id": pd.Series(dtype="string"),
-            "as_of_date": pd.Series(dtype="datetime64[s]"),
-            "scored_at": pd.Series(dtype="datetime64[us]"),
         }
     )

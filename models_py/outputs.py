@@ -1,0 +1,32 @@
+"""Typed output tables of the ML models, with the run metadata every score row carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import pandas as pd
+
+RUN_COLUMNS = {"model_run_id": "string", "as_of_date": "datetime64[s]", "scored_at": "datetime64[us]"}
+
+
+def output_frame(
+    schema: Mapping[str, str],
+    columns: Mapping[str, object] | None = None,
+    *,
+    run_id: str = "",
+    as_of_date: str = "",
+) -> pd.DataFrame:
+    """The output table with explicit dtypes plus ``RUN_COLUMNS``.
+
+    Without ``columns``: the empty table a `dbt build --empty` run returns (typed,
+    so DuckDB does not create NULL-typed columns).
+    """
+    full = {**schema, **RUN_COLUMNS}
+    if columns is None:
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in full.items()})
+    frame = pd.DataFrame(dict(columns))
+    frame["model_run_id"] = run_id
+    frame["as_of_date"] = pd.Timestamp(as_of_date)
+    frame["scored_at"] = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
+    return frame.astype(full).loc[:, list(full)]
