@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-RUN_COLUMNS = {"model_run_id": "string", "as_of_date": "datetime64[s]", "scored_at": "datetime64[us]"}
+# date32[pyarrow]: DuckDB reads it as DATE (datetime64 would become a timestamp).
+RUN_COLUMNS = {"model_run_id": "string", "as_of_date": "date32[pyarrow]", "scored_at": "datetime64[us]"}
 
 
 def output_frame(

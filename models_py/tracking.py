@@ -130,7 +130,7 @@ def model_metrics_table(scores: list[pd.DataFrame], tracking_uri: str) -> pd.Dat
             "metric": "string",
             "split": "string",
             "value": "float64",
-            "as_of_date": "datetime64[s]",
+            "as_of_date": "date32[pyarrow]",
         }
     )
 
