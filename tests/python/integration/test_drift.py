@@ -1,0 +1,119 @@
+"""Drift tests shown to pass on a stable sample and fail on a shifted one; SQL PSI/KS = numpy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from models_py.drift import ks, psi
+from tests.python.conftest import PROJECT_DIR
+
+pytestmark = pytest.mark.integration
+
+PROPERTIES = """
+version: 2
+seeds:
+  - name: stable
+    columns:
+      - name: value
+        data_tests:
+          - psi_within_threshold:
+              arguments: {baseline: ref('reference')}
+  - name: shifted
+    columns:
+      - name: value
+        data_tests:
+          - psi_within_threshold:
+              arguments: {baseline: ref('reference')}
+"""
+
+
+def samples() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(2024)
+    return {
+        "reference": np.round(rng.lognormal(3, 1, 2_000), 2),
+        "stable": np.round(rng.lognormal(3, 1, 1_500), 2),
+        # A third of customers spending less: the kind of shift a drift test must catch.
+        "shifted": np.round(np.concatenate([rng.lognormal(3, 1, 1_000), rng.lognormal(1.5, 1, 500)]), 2),
+    }
+
+
+@pytest.fixture(scope="module")
+def drift_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    root = tmp_path_factory.mktemp("drift")
+    (root / "seeds").mkdir()
+    for name, values in samples().items():
+        (root / "seeds" / f"{name}.csv").write_text("value\n" + "\n".join(map(str, values)) + "\n")
+    (root / "seeds" / "_seeds.yml").write_text(PROPERTIES)
+    shutil.copytree(PROJECT_DIR / "tests" / "dbt" / "generic", root / "tests" / "generic")
+    (root / "macros").mkdir()
+    shutil.copy(PROJECT_DIR / "dbt_project" / "macros" / "drift_statistics.sql", root / "macros")
+    for helper in ("log_ratio.sql", "type_double.sql"):
+        shutil.copy(PROJECT_DIR / "dbt_project" / "macros" / "cross_db" / helper, root / "macros")
+    (root / "models").mkdir()
+    for name in ("stable", "shifted"):
+        (root / "models" / f"drift_{name}.sql").write_text(
+            "{{ drift_statistics(\"select value from \" ~ ref('reference'), "
+            f"\"select value from \" ~ ref('{name}')) }}}}\n"
+        )
+    (root / "dbt_project.yml").write_text(
+        "name: drift_fixture\nversion: '1.0'\nconfig-version: 2\nprofile: fixture\n"
+        "seed-paths: [seeds]\ntest-paths: [tests]\nmodel-paths: [models]\nmacro-paths: [macros]\n"
+        "seeds:\n  drift_fixture:\n    +column_types: {value: double}\n"
+        "models:\n  drift_fixture:\n    +materialized: table\n"
+    )
+    (root / "profiles.yml").write_text(
+        f"fixture:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: '{root / 'drift.duckdb'}'\n"
+    )
+    # seed + run + test, not build: a failing test would skip the models downstream of it.
+    for command in ("seed", "run", "test"):
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                command,
+                "--project-dir",
+                str(root),
+                "--profiles-dir",
+                str(root),
+            ],
+            cwd=root,
+            env={**os.environ, "DBT_TARGET_PATH": str(root / "target"), "DBT_LOG_PATH": str(root / "logs")},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    return root, result
+
+
+def test_drift_test_passes_stable_and_fails_shifted_naming_feature_and_psi(
+    drift_project: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    _, result = drift_project
+
+    assert result.returncode != 0, "the shifted sample must fail dbt test"
+    lines = result.stdout.splitlines()
+    stable = next(line for line in lines if "drift stable.value: PSI" in line)
+    shifted = next(line for line in lines if "drift shifted.value: PSI" in line)
+    assert float(stable.split("PSI ")[1].split(",")[0]) < 0.1
+    assert float(shifted.split("PSI ")[1].split(",")[0]) >= 0.2
+    assert any("PASS" in line and "psi_within_threshold_stable" in line for line in lines)
+    assert any("FAIL" in line and "psi_within_threshold_shifted" in line for line in lines)
+
+
+@pytest.mark.parametrize("name", ["stable", "shifted"])
+def test_sql_psi_and_ks_match_numpy(drift_project: tuple[Path, subprocess.CompletedProcess[str]], name: str) -> None:
+    root, _ = drift_project
+    data = samples()
+    con = duckdb.connect(str(root / "drift.duckdb"), read_only=True)
+    sql_psi, sql_ks = con.execute(f"select psi, ks from main.drift_{name}").fetchone()  # type: ignore[misc]
+    con.close()
+
+    assert sql_psi == pytest.approx(psi(data["reference"], data[name]), rel=1e-9)
+    assert sql_ks == pytest.approx(ks(data["reference"], data[name]), rel=1e-9)
