@@ -9,6 +9,7 @@
 {%- set features = var('drift_features') -%}
 {%- set warn_psi = var('psi_warn_threshold') -%}
 {%- set error_psi = var('psi_error_threshold') -%}
+{%- set min_history_days = var('drift_min_history_days', 0) | int -%}
 
 with
 
@@ -32,6 +33,14 @@ drift_{{ feature }} as (
 ),
 
 {% endfor -%}
+reference_history as (
+    select
+        {{ dbt.datediff('min(first_ordered_at)', 'min(as_of_date)', 'day') }}
+            as history_days
+    from {{ ref('customer_training_snapshots') }}
+    where snapshot_role = 'validation'
+),
+
 feature_drift as (
     {%- for feature in features %}
     select feature, psi, ks from drift_{{ feature }}
@@ -50,11 +59,14 @@ checks as (
         {{ warn_psi }} as warn_threshold,
         {{ error_psi }} as error_threshold,
         case
+            when reference_history.history_days < {{ min_history_days }}
+                then 'not_graded'
             when psi >= {{ error_psi }} then 'error'
             when psi >= {{ warn_psi }} then 'warn'
             else 'ok'
         end as status
     from feature_drift
+    cross join reference_history
     union all
     select
         {{ dbt.concat(["'feature_ks:'", 'feature']) }} as check_name,

@@ -2,7 +2,11 @@
     baseline, graded warn (>= warn_psi) or error (>= error_psi).
     Arguments: baseline (ref/source), baseline_column (default: same name),
     baseline_where (SQL filter on the baseline), bins (10), warn_psi / error_psi
-    (default vars psi_warn_threshold 0.1, psi_error_threshold 0.2).
+    (default vars psi_warn_threshold 0.1, psi_error_threshold 0.2),
+    min_history_days (default var drift_min_history_days, else 0): when the
+    baseline's cutoff (cutoff_column, as_of_date) is fewer days after its
+    earliest order (history_start_column, first_ordered_at) than this, the
+    feature is not graded: its baseline values are censored by the data start.
     The PSI and KS values are written to the dbt log with the column name.
     Example:
       - name: recency_days
@@ -12,7 +16,8 @@
                 baseline: ref('customer_training_snapshots')
                 baseline_where: "snapshot_role = 'validation'" -#}
 {% test psi_within_threshold(model, column_name, baseline, baseline_column=none, baseline_where=none,
-                             bins=10, warn_psi=none, error_psi=none) %}
+                             bins=10, warn_psi=none, error_psi=none, min_history_days=none,
+                             cutoff_column='as_of_date', history_start_column='first_ordered_at') %}
 {%- set warn_psi = warn_psi if warn_psi is not none else var('psi_warn_threshold', 0.1) -%}
 {%- set error_psi = error_psi if error_psi is not none else var('psi_error_threshold', 0.2) -%}
 {%- if warn_psi > error_psi -%}
@@ -31,27 +36,50 @@
 {%- set current_sql -%}
     select {{ column_name }} as value from {{ model }}
 {%- endset -%}
+{%- set min_history_days = (min_history_days if min_history_days is not none
+    else var('drift_min_history_days', 0)) | int -%}
 {%- set statistics_sql = drift_statistics(reference_sql, current_sql, bins) -%}
+{%- set history_sql -%}
+    select {{ dbt.datediff('min(' ~ history_start_column ~ ')', 'min(' ~ cutoff_column ~ ')', 'day') }}
+        as history_days
+    from {{ baseline }}
+    {%- if baseline_where %} where {{ baseline_where }}{% endif %}
+{%- endset -%}
 {%- if execute -%}
     {%- set row = run_query(statistics_sql).rows[0] -%}
+    {%- set history_days = run_query(history_sql).rows[0][0] if min_history_days > 0 else none -%}
+    {%- set verdict = ' not graded: the baseline has ' ~ history_days ~ ' days of history, '
+        ~ 'drift needs ' ~ min_history_days
+        if history_days is not none and history_days < min_history_days else '' -%}
     {{ log('drift ' ~ model.identifier ~ '.' ~ column_name ~ ': PSI ' ~ (row[0] | round(4))
-           ~ ', KS ' ~ (row[1] | round(4)) ~ ' (warn >= ' ~ warn_psi ~ ', error >= ' ~ error_psi ~ ')',
-           info=True) }}
+           ~ ', KS ' ~ (row[1] | round(4)) ~ ' (warn >= ' ~ warn_psi ~ ', error >= ' ~ error_psi ~ ')'
+           ~ verdict, info=True) }}
 {%- endif %}
 with
 
 statistics as (
     {{ statistics_sql | indent(4) }}
+),
+
+history as (
+    {%- if min_history_days > 0 %}
+    {{ history_sql | indent(4) }}
+    {%- else %}
+    select cast(null as integer) as history_days
+    {%- endif %}
 )
 
 select
     '{{ column_name }}' as feature,
-    psi,
-    ks,
+    statistics.psi,
+    statistics.ks,
+    history.history_days,
     case
-        when psi >= {{ error_psi }} then 2
-        when psi >= {{ warn_psi }} then 1
+        when history.history_days < {{ min_history_days }} then 0
+        when statistics.psi >= {{ error_psi }} then 2
+        when statistics.psi >= {{ warn_psi }} then 1
         else 0
     end as severity_level
 from statistics
+cross join history
 {% endtest %}

@@ -32,6 +32,13 @@ seeds:
         data_tests:
           - psi_within_threshold:
               arguments: {baseline: ref('reference')}
+  - name: shifted_early
+    description: The shifted sample against a baseline with 30 days of history.
+    columns:
+      - name: value
+        data_tests:
+          - psi_within_threshold:
+              arguments: {baseline: ref('reference_short_history'), min_history_days: 180}
 """
 
 
@@ -49,8 +56,14 @@ def samples() -> dict[str, np.ndarray]:
 def drift_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     root = tmp_path_factory.mktemp("drift")
     (root / "seeds").mkdir()
-    for name, values in samples().items():
+    data = samples()
+    for name, values in data.items():
         (root / "seeds" / f"{name}.csv").write_text("value\n" + "\n".join(map(str, values)) + "\n")
+    (root / "seeds" / "shifted_early.csv").write_text((root / "seeds" / "shifted.csv").read_text())
+    (root / "seeds" / "reference_short_history.csv").write_text(
+        "value,as_of_date,first_ordered_at\n"
+        + "".join(f"{value},2011-01-01,2010-12-02 10:00:00\n" for value in data["reference"])
+    )
     (root / "seeds" / "_seeds.yml").write_text(PROPERTIES)
     shutil.copytree(PROJECT_DIR / "tests" / "dbt" / "generic", root / "tests" / "generic")
     (root / "macros").mkdir()
@@ -104,7 +117,10 @@ def test_drift_test_passes_stable_and_fails_shifted_naming_feature_and_psi(
     assert float(stable.split("PSI ")[1].split(",")[0]) < 0.1
     assert float(shifted.split("PSI ")[1].split(",")[0]) >= 0.2
     assert any("PASS" in line and "psi_within_threshold_stable" in line for line in lines)
-    assert any("FAIL" in line and "psi_within_threshold_shifted" in line for line in lines)
+    assert any("FAIL" in line and "psi_within_threshold_shifted_ref_reference" in line for line in lines)
+    early = next(line for line in lines if "drift shifted_early.value: PSI" in line)
+    assert "not graded: the baseline has 30 days of history, drift needs 180" in early
+    assert any("PASS" in line and "psi_within_threshold_shifted_early" in line for line in lines)
 
 
 @pytest.mark.parametrize("name", ["stable", "shifted"])
