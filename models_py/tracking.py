@@ -80,6 +80,15 @@ class TrackedRun:
             self.client.log_artifacts(self.run_id, str(target), "model")
 
 
+def artifact_location(tracking_uri: str) -> str | None:
+    """Artifacts beside a SQLite store (``<folder>/mlartifacts``), not in ./mlruns of the working directory."""
+    prefix = "sqlite:///"
+    if not tracking_uri.startswith(prefix):
+        return None  # a tracking server decides
+    folder = Path(tracking_uri[len(prefix) :]).resolve().parent
+    return (folder / "mlartifacts").as_uri()
+
+
 @contextmanager
 def start_run(tracking_uri: str, experiment: str, run_name: str) -> Iterator[TrackedRun]:
     """A finished (or failed) MLflow run in ``experiment``."""
@@ -87,7 +96,11 @@ def start_run(tracking_uri: str, experiment: str, run_name: str) -> Iterator[Tra
 
     client = MlflowClient(tracking_uri=tracking_uri)
     existing = client.get_experiment_by_name(experiment)
-    experiment_id = existing.experiment_id if existing else client.create_experiment(experiment)
+    experiment_id = (
+        existing.experiment_id
+        if existing
+        else client.create_experiment(experiment, artifact_location=artifact_location(tracking_uri))
+    )
     run = client.create_run(experiment_id, run_name=run_name)
     try:
         yield TrackedRun(client, run.info.run_id)

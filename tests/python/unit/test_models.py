@@ -179,3 +179,10 @@ def test_assignment_model_reproduces_the_segments() -> None:
     raw = features.loc[:, list(segmentation.SEGMENT_FEATURES)].astype("float64")
     agreement = (model.predict(raw) == result.labels).mean()
     assert agreement > 0.95
+
+
+def test_artifacts_are_stored_beside_the_sqlite_store(tracking_uri: str, tmp_path: Path) -> None:
+    from models_py.tracking import artifact_location
+
+    assert artifact_location(tracking_uri) == (tmp_path / "mlartifacts").as_uri()
+    assert artifact_location("http://127.0.0.1:5000") is None
