@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
 
 from models_py.bgnbd import BgNbd
-from models_py.config import ChurnCandidate, ChurnConfig
+from models_py.config import XGB_TREE_PARAMS, ChurnCandidate, ChurnConfig
 from models_py.evaluation import CostModel, best_threshold, classification_metrics, reliability_table
 from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.ltv import fit_regressor, split_snapshots
@@ -49,12 +49,7 @@ def make_classifier(name: ChurnCandidate, config: ChurnConfig, positive_share: f
     if name == "logistic":
         return make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2_000, C=0.5))
     return XGBClassifier(
-        n_estimators=300,
-        max_depth=3,
-        learning_rate=0.05,
-        subsample=0.8,
-        colsample_bytree=0.8,
-        min_child_weight=5,
+        **XGB_TREE_PARAMS,
         # the class-weighted counterpart of the logistic model
         scale_pos_weight=(1 - positive_share) / max(positive_share, 1e-6),
         eval_metric="logloss",

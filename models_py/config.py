@@ -11,6 +11,18 @@ EmbeddingMethod = Literal["pca", "umap"]
 ChurnCandidate = Literal["logistic", "xgboost"]
 
 
+# Shared by the churn classifier and the LTV regressor: shallow trees, slow
+# learning and row/column subsampling suit a few thousand customers.
+XGB_TREE_PARAMS: dict[str, float | int] = {
+    "n_estimators": 300,
+    "max_depth": 3,
+    "learning_rate": 0.05,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "min_child_weight": 5,
+}
+
+
 def parse_date(value: object) -> date:
     """dbt hands vars over as text; the default as_of_date comes as a date from SQL."""
     if isinstance(value, datetime):

@@ -13,7 +13,7 @@ import pandas as pd
 from xgboost import XGBRegressor
 
 from models_py.bgnbd import BgNbd, GammaGamma
-from models_py.config import LtvConfig
+from models_py.config import XGB_TREE_PARAMS, LtvConfig
 from models_py.evaluation import regression_metrics
 from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.outputs import output_frame
@@ -28,12 +28,7 @@ def _regressor(config: LtvConfig) -> XGBRegressor:
     return XGBRegressor(
         objective="reg:tweedie",
         tweedie_variance_power=1.3,
-        n_estimators=300,
-        max_depth=3,
-        learning_rate=0.05,
-        subsample=0.8,
-        colsample_bytree=0.8,
-        min_child_weight=5,
+        **XGB_TREE_PARAMS,
         random_state=config.random_state,
         n_jobs=1,
     )

@@ -59,44 +59,38 @@ bins as (
     from edges
 ),
 
-reference_counts as (
-    select
-        bins.bin,
-        count(reference.value) as row_count
-    from bins
-    left join reference
-        on (bins.lower_edge is null or reference.value >= bins.lower_edge)
-        and (bins.upper_edge is null or reference.value < bins.upper_edge)
-    group by bins.bin
+samples as (
+    select value, 1 as from_reference from reference
+    union all
+    select value, 0 as from_reference from current_values
 ),
 
-current_counts as (
+bin_counts as (
     select
         bins.bin,
-        count(current_values.value) as row_count
+        sum(case when samples.from_reference = 1 then 1 else 0 end) as reference_rows,
+        sum(case when samples.from_reference = 0 then 1 else 0 end) as current_rows
     from bins
-    left join current_values
-        on (bins.lower_edge is null or current_values.value >= bins.lower_edge)
-        and (bins.upper_edge is null or current_values.value < bins.upper_edge)
+    left join samples
+        on (bins.lower_edge is null or samples.value >= bins.lower_edge)
+        and (bins.upper_edge is null or samples.value < bins.upper_edge)
     group by bins.bin
 ),
 
 shares as (
     select
-        reference_counts.bin,
+        bin,
         greatest(
-            cast(reference_counts.row_count as {{ type_double() }})
+            cast(reference_rows as {{ type_double() }})
                 / nullif((select count(*) from reference), 0),
             {{ epsilon }}
         ) as reference_share,
         greatest(
-            cast(current_counts.row_count as {{ type_double() }})
+            cast(current_rows as {{ type_double() }})
                 / nullif((select count(*) from current_values), 0),
             {{ epsilon }}
         ) as current_share
-    from reference_counts
-    inner join current_counts
-        on reference_counts.bin = current_counts.bin
+    from bin_counts
 ),
 
 psi as (
@@ -108,18 +102,12 @@ psi as (
     from shares
 ),
 
-pooled as (
-    select value, 1 as from_reference from reference
-    union all
-    select value, 0 as from_reference from current_values
-),
-
 value_counts as (
     select
         value,
         sum(from_reference) as reference_rows,
         sum(1 - from_reference) as current_rows
-    from pooled
+    from samples
     group by value
 ),
 
