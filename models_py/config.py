@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Literal
 
 SegmentationAlgorithm = Literal["kmeans", "minibatch_kmeans", "gmm", "dbscan"]
 EmbeddingMethod = Literal["pca", "umap"]
 ChurnCandidate = Literal["logistic", "xgboost"]
 
+
+# Relative to the working directory (the repo root for dbt); `retail` passes
+# an absolute URI beside the warehouse instead.
+DEFAULT_TRACKING_URI = "sqlite:///warehouse/mlflow.db"
 
 # Shared by the churn classifier and the LTV regressor: shallow trees, slow
 # learning and row/column subsampling suit a few thousand customers.
@@ -23,15 +26,6 @@ XGB_TREE_PARAMS: dict[str, float | int] = {
 }
 
 
-def parse_date(value: object) -> date:
-    """dbt hands vars over as text; the default as_of_date comes as a date from SQL."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value).strip())
-
-
 @dataclass(frozen=True)
 class SegmentationConfig:
     algorithm: SegmentationAlgorithm = "kmeans"
@@ -39,7 +33,7 @@ class SegmentationConfig:
     k_max: int = 8
     min_share: float = 0.02
     random_state: int = 42
-    tracking_uri: str = "sqlite:///warehouse/mlflow.db"
+    tracking_uri: str = DEFAULT_TRACKING_URI
     silhouette_sample: int = 5_000
     embedding_method: EmbeddingMethod = "pca"
 
@@ -48,7 +42,7 @@ class SegmentationConfig:
 class LtvConfig:
     horizon_days: int = 90
     random_state: int = 42
-    tracking_uri: str = "sqlite:///warehouse/mlflow.db"
+    tracking_uri: str = DEFAULT_TRACKING_URI
 
 
 @dataclass(frozen=True)
@@ -59,4 +53,4 @@ class ChurnConfig:
     gross_margin: float = 0.3
     ltv: LtvConfig = LtvConfig()
     random_state: int = 42
-    tracking_uri: str = "sqlite:///warehouse/mlflow.db"
+    tracking_uri: str = DEFAULT_TRACKING_URI

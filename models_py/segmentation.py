@@ -46,9 +46,17 @@ _CLIP_QUANTILES = (0.01, 0.99)
 class Segmentation:
     labels: np.ndarray  # segment id per customer, -1 for DBSCAN noise
     centroids: dict[int, list[float]]  # in the scaled, clipped space
-    k: int
     metrics: dict[str, float]
     k_search: pd.DataFrame
+
+    @property
+    def k(self) -> int:
+        return len(self.centroids)
+
+
+def segment_inputs(features: pd.DataFrame) -> pd.DataFrame:
+    """The SEGMENT_FEATURES columns as floats: what the transform and the logged model take."""
+    return features.loc[:, list(SEGMENT_FEATURES)].astype("float64")
 
 
 def _log1p_non_negative(values: np.ndarray) -> np.ndarray:
@@ -57,7 +65,7 @@ def _log1p_non_negative(values: np.ndarray) -> np.ndarray:
 
 def space_transformer(features: pd.DataFrame) -> Pipeline:
     """Fitted log1p + robust scaling + per-dimension clipping: the space segments live in."""
-    raw = features.loc[:, list(SEGMENT_FEATURES)].astype("float64")
+    raw = segment_inputs(features)
     scaling = make_pipeline(FunctionTransformer(_log1p_non_negative), RobustScaler()).fit(raw)
     low, high = np.quantile(scaling.transform(raw), _CLIP_QUANTILES, axis=0)
     clipping = FunctionTransformer(np.clip, kw_args={"a_min": low, "a_max": high})
@@ -65,14 +73,15 @@ def space_transformer(features: pd.DataFrame) -> Pipeline:
 
 
 def scaled_space(features: pd.DataFrame) -> np.ndarray:
-    return np.asarray(space_transformer(features).transform(features.loc[:, list(SEGMENT_FEATURES)].astype("float64")))
+    return np.asarray(space_transformer(features).transform(segment_inputs(features)))
 
 
 def assignment_model(features: pd.DataFrame, labels: np.ndarray) -> Pipeline:
     """Transform + nearest centroid: assigns any customer's features to a segment id."""
-    raw = features.loc[:, list(SEGMENT_FEATURES)].astype("float64")
     transformer = space_transformer(features)
-    return make_pipeline(*[step for _, step in transformer.steps], NearestCentroid()).fit(raw, labels)
+    return make_pipeline(*[step for _, step in transformer.steps], NearestCentroid()).fit(
+        segment_inputs(features), labels
+    )
 
 
 def _cluster(space: np.ndarray, k: int, config: SegmentationConfig) -> np.ndarray:
@@ -137,7 +146,7 @@ def fit_segments(
         raw = labelings[int(chosen["k"])]
     labels, centroids = _stable_ids(space, raw, features, previous_centroids)
     metrics = _quality(space, labels, config)
-    return Segmentation(labels, centroids, len(centroids), metrics, search)
+    return Segmentation(labels, centroids, metrics, search)
 
 
 def _stable_ids(
@@ -246,7 +255,7 @@ def segment_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.
             )
         run.log_json(f"centroids_{config.algorithm}", {str(key): value for key, value in result.centroids.items()})
         run.log_json("segment_names", {str(key): value for key, value in names.items()})
-        example = features.loc[:, list(SEGMENT_FEATURES)].astype("float64").head(50)
+        example = segment_inputs(features).head(50)
         run.log_model(assignment_model(features, result.labels), "sklearn", example)
         run_id = run.run_id
     return output_frame(

@@ -176,7 +176,7 @@ def test_assignment_model_reproduces_the_segments() -> None:
 
     model = segmentation.assignment_model(features, result.labels)
 
-    raw = features.loc[:, list(segmentation.SEGMENT_FEATURES)].astype("float64")
+    raw = segmentation.segment_inputs(features)
     agreement = (model.predict(raw) == result.labels).mean()
     assert agreement > 0.95
 
