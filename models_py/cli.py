@@ -9,7 +9,7 @@ import click
 
 from models_py.demo_data import DemoDataConfig, write_demo_data
 from models_py.errors import RetailError
-from models_py.ingest import ingest_file
+from models_py.ingest import CURRENT_LOADS, ingest_file
 from models_py.mapping import load_mapping
 from models_py.settings import Settings
 from models_py.warehouse import connect, table_exists
@@ -126,11 +126,13 @@ def loads() -> None:
             click.echo("nothing loaded yet")
             return
         rows = con.execute(
-            "select load_id, mode, row_count, bad_row_count, loaded_at, source_file from raw.loads order by load_id"
+            f"select load_id, mode, row_count, bad_row_count, loaded_at, source_file, {CURRENT_LOADS} "
+            "from raw.loads order by load_id"
         ).fetchall()
-    for load_id, mode, row_count, bad, loaded_at, source in rows:
+    for load_id, mode, row_count, bad, loaded_at, source, current in rows:
+        state = "" if current else "  (replaced)"
         click.echo(
-            f"{load_id:>4}  {mode:<7} {row_count:>12,} rows  {bad:>8,} bad  {loaded_at:%Y-%m-%d %H:%M}  {source}"
+            f"{load_id:>4}  {mode:<7} {row_count:>12,} rows  {bad:>8,} bad  {loaded_at:%Y-%m-%d %H:%M}  {source}{state}"
         )
 
 

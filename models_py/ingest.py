@@ -89,6 +89,9 @@ create table if not exists raw.loads (
 )
 """
 
+# Loads whose rows are in raw.transactions: those since the last replacing load.
+CURRENT_LOADS = "load_id >= (select coalesce(max(load_id), 0) from raw.loads where mode = 'replace')"
+
 
 @dataclass(frozen=True)
 class LoadResult:
@@ -201,7 +204,8 @@ def _create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _refuse_repeated_file(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> None:
     earlier = con.execute(
-        "select load_id, source_file, loaded_at from raw.loads where file_sha256 = ? order by load_id limit 1",
+        f"select load_id, source_file, loaded_at from raw.loads where file_sha256 = ? and {CURRENT_LOADS} "
+        "order by load_id limit 1",
         [sha256],
     ).fetchone()
     if earlier is not None:
@@ -363,7 +367,8 @@ def _commit_load(
         if not append:
             replaced = _count(con, "select count(*) from raw.transactions")
             con.execute("delete from raw.transactions")
-            con.execute("delete from raw.loads")
+        # raw.loads keeps replaced loads, so a load id is never reused: the
+        # incremental dbt models tell new batches from processed ones by it.
         load_id = _count(con, "select coalesce(max(load_id), 0) + 1 from raw.loads")
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
         con.execute(

@@ -1,3 +1,14 @@
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ reset_after_replacing_load('last_load_id') }}",
+) }}
+{#- Incremental: an order is recomputed from all its lines whenever a new
+    load brings a kept line for it, so lines arriving late or in a later
+    batch than the rest of their order still land in the right order. -#}
+
 with
 
 purchase_lines as (
@@ -8,8 +19,16 @@ purchase_lines as (
         country,
         quantity,
         line_amount,
-        ordered_at
+        ordered_at,
+        load_id
     from {{ ref('int_purchase_lines_kept') }}
+    {%- if is_incremental() %}
+    where order_id in (
+        select order_id
+        from {{ ref('int_purchase_lines_kept') }}
+        where load_id > {{ processed_load_watermark('last_load_id') }}
+    )
+    {%- endif %}
 ),
 
 orders as (
@@ -22,7 +41,8 @@ orders as (
         sum(quantity) as item_quantity,
         cast(sum(line_amount) as decimal(18, 2)) as order_amount,
         cast(min(ordered_at) as date) as order_date,
-        min(ordered_at) as ordered_at
+        min(ordered_at) as ordered_at,
+        max(load_id) as last_load_id
     from purchase_lines
     group by order_id
 )

@@ -291,8 +291,20 @@ def test_ingest_without_append_replaces_previous_loads(tmp_path: Path, warehouse
     con = duckdb.connect(str(warehouse), read_only=True)
     loads = con.execute("select load_id, mode, mapping_json from raw.loads").fetchall()
     con.close()
-    assert [(load_id, mode) for load_id, mode, _ in loads] == [(1, "replace")]
-    assert json.loads(loads[0][2])["order_id"] == "InvoiceNo"
+    # Load ids are never reused: incremental dbt models rely on it.
+    assert [(load_id, mode) for load_id, mode, _ in loads] == [(1, "replace"), (2, "replace")]
+    assert result.load_id == 2 and rows["_load_id"].unique().tolist() == [2]
+    assert json.loads(loads[1][2])["order_id"] == "InvoiceNo"
+
+
+def test_ingest_append_accepts_a_file_whose_load_was_replaced(tmp_path: Path, warehouse: Path) -> None:
+    first = write_csv(tmp_path / "a.csv", HEADER_I, ROWS_I)
+    ingest_file(first, warehouse)
+    ingest_file(write_csv(tmp_path / "b.csv", HEADER_I, ROWS_I[:2]), warehouse)
+
+    appended = ingest_file(first, warehouse, append=True)
+
+    assert appended.load_id == 3 and len(raw_rows(warehouse)) == 6
 
 
 def test_ingest_unrecognisable_dates_ask_for_a_format(tmp_path: Path, warehouse: Path) -> None:

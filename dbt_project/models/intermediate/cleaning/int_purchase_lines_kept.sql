@@ -10,7 +10,8 @@ classified_lines as (
         quantity,
         unit_price,
         line_amount,
-        ordered_at
+        ordered_at,
+        load_id
     from {{ ref('int_transaction_lines_classified') }}
     where exclusion_reason is null
 )

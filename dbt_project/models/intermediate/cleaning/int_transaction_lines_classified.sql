@@ -1,4 +1,13 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ reset_after_replacing_load() }}",
+) }}
+{#- Incremental by load: a line's classification depends only on itself and,
+    for duplicates, on lines of earlier loads (the first copy wins), so
+    processed lines never change and each new load is classified against
+    them. -#}
 
 with
 
@@ -21,6 +30,66 @@ transactions as (
         is_cancellation,
         ordered_at
     from {{ ref('stg_retail__transactions') }}
+    {%- if is_incremental() %}
+    where load_id > {{ processed_load_watermark() }}
+    {%- endif %}
+),
+{%- set duplicate_key = ['customer_id', 'order_id', 'ordered_at', 'product_id', 'description',
+                         'quantity', 'unit_price', 'order_total', 'country'] %}
+{%- set line_only = ['transaction_line_id', 'product_code', 'parse_error', 'line_amount', 'is_cancellation'] %}
+
+{#- Duplicate candidates: the new lines plus the processed lines of the same
+    orders (a duplicate repeats the order id), ranked together; processed
+    lines carry only what the ranking needs. -#}
+duplicate_candidates as (
+    select
+        {%- for column in duplicate_key + line_only %}
+        {{ column }},
+        {%- endfor %}
+        load_id,
+        source_row_number,
+        true as is_new
+    from transactions
+    {%- if is_incremental() %}
+    union all
+    select
+        {%- for column in duplicate_key %}
+        {{ column }},
+        {%- endfor %}
+        {%- for column in line_only %}
+        null as {{ column }},
+        {%- endfor %}
+        load_id,
+        source_row_number,
+        false as is_new
+    from {{ this }}
+    where coalesce(order_id, '') in (
+        select coalesce(order_id, '') from transactions
+    )
+    {%- endif %}
+),
+
+new_lines as (
+    select
+        {%- for column in duplicate_key + line_only %}
+        {{ column }},
+        {%- endfor %}
+        load_id,
+        source_row_number,
+        is_duplicate
+    from (
+        select
+            duplicate_candidates.*,
+            row_number() over (
+                partition by
+                    {%- for column in duplicate_key %}
+                    {{ column }}{{ ',' if not loop.last }}
+                    {%- endfor %}
+                order by load_id, source_row_number
+            ) > 1 as is_duplicate
+        from duplicate_candidates
+    ) as ranked
+    where is_new
 ),
 
 non_product_codes as (
@@ -34,7 +103,7 @@ non_product_codes as (
     a prefix match joined against every line would be a nested loop. #}
 distinct_codes as (
     select distinct product_code
-    from transactions
+    from new_lines
     where product_code is not null
 ),
 
@@ -68,21 +137,10 @@ flagged as (
         transactions.quantity,
         transactions.unit_price,
         transactions.line_amount,
+        transactions.order_total,
         transactions.parse_error is not null as is_unparseable,
         transactions.customer_id is null as is_missing_customer_id,
-        row_number() over (
-            partition by
-                transactions.customer_id,
-                transactions.order_id,
-                transactions.ordered_at,
-                transactions.product_id,
-                transactions.description,
-                transactions.quantity,
-                transactions.unit_price,
-                transactions.order_total,
-                transactions.country
-            order by transactions.load_id, transactions.source_row_number
-        ) > 1 as is_duplicate,
+        transactions.is_duplicate,
         transactions.is_cancellation,
         coalesce(transactions.quantity <= 0, false) as is_non_positive_quantity,
         coalesce(
@@ -92,7 +150,7 @@ flagged as (
         non_product_distinct_codes.product_code is not null
             as is_non_product_code,
         transactions.ordered_at
-    from transactions
+    from new_lines as transactions
     left join non_product_distinct_codes
         on transactions.product_code = non_product_distinct_codes.product_code
 ),
@@ -120,6 +178,7 @@ classified as (
         source_row_number,
         quantity,
         unit_price,
+        order_total,
         line_amount,
         is_unparseable,
         is_missing_customer_id,

@@ -1,0 +1,26 @@
+{#- Incremental models process raw loads by load id: a load id is never
+    reused (raw.loads keeps replaced loads), so rows with a load id above the
+    highest one a model has processed are new, whatever their dates: late
+    rows are picked up like any other.
+
+    processed_load_watermark(column): the highest load id the model holds, 0
+    when empty. -#}
+{% macro processed_load_watermark(column='load_id') -%}
+    (select coalesce(max({{ column }}), 0) from {{ this }})
+{%- endmacro %}
+
+{#- Pre-hook of the incremental models: when a replacing load (`retail
+    ingest` without --append) arrived after the model's last processed load,
+    the rows it holds may be gone from raw, so empty the model and let the
+    incremental run rebuild it from scratch. -#}
+{% macro reset_after_replacing_load(column='load_id') -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where exists (
+            select 1
+            from {{ source('retail', 'loads') }}
+            where mode = 'replace'
+                and load_id > {{ processed_load_watermark(column) }}
+        )
+    {%- endif -%}
+{%- endmacro %}
