@@ -26,7 +26,8 @@ from models_py.evaluation import CostModel, best_threshold, classification_metri
 from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.ltv import fit_regressor, split_snapshots
 from models_py.outputs import output_frame
-from models_py.tracking import start_run
+from models_py.retraining import RETRAIN, Champion, Decision
+from models_py.tracking import load_model, run_params, start_run
 
 LABEL = "is_churned"
 CHURN_SCHEMA = {
@@ -86,18 +87,63 @@ def baseline_metrics(validation: pd.DataFrame, horizon_days: int) -> dict[str, d
     }
 
 
-def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: ChurnConfig) -> pd.DataFrame:
+def _scores(
+    current: pd.DataFrame, model_name: str, probabilities: np.ndarray, threshold: float, **run: object
+) -> pd.DataFrame:
+    return output_frame(
+        CHURN_SCHEMA,
+        {
+            CUSTOMER_ID: current[CUSTOMER_ID],
+            "model_name": model_name,
+            "churn_probability": probabilities,
+            "decision_threshold": threshold,
+            "is_contact_recommended": probabilities >= threshold,
+        },
+        **run,  # type: ignore[arg-type]
+    )
+
+
+def score_with_champion(current: pd.DataFrame, champion: Champion, config: ChurnConfig) -> pd.DataFrame:
+    """Score with the registered champion: its model, its chosen candidate and threshold."""
+    params = run_params(config.tracking_uri, champion.run_id)
+    model_name = params["chosen_model"]
+    model = load_model(champion, "xgboost" if model_name == "xgboost" else "sklearn")
+    threshold = float(params["decision_threshold"])
+    probabilities = model.predict_proba(design_matrix(current))[:, 1]
+    return _scores(
+        current,
+        model_name,
+        probabilities,
+        threshold,
+        run_id=champion.run_id,
+        model_version=champion.version,
+        trained_as_of_date=champion.as_of_date,
+        as_of_date=as_of_date_of(current),
+    )
+
+
+def fit_and_score(
+    snapshots: pd.DataFrame,
+    current: pd.DataFrame,
+    config: ChurnConfig,
+    decision: Decision = RETRAIN,
+    champion: Champion | None = None,
+    fingerprint: str = "",
+) -> pd.DataFrame:
     """Validate out of time, choose model and threshold, refit, score current customers.
 
     Inputs: ``marts.customer_training_snapshots`` (with ``is_churned``) and
-    ``marts.customer_features``. Output: one row per current customer.
+    ``marts.customer_features``. Output: one row per current customer. When the
+    decision is not to retrain, the champion scores and nothing is fitted.
     """
     if current.empty:
         return output_frame(CHURN_SCHEMA)
     validate_frame(current, name="customer_features", required=(CUSTOMER_ID, *MODEL_FEATURES), unique=[CUSTOMER_ID])
+    current = current.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
+    if not decision.retrain and champion is not None:
+        return score_with_champion(current, champion, config)
     validate_frame(snapshots, name="customer_training_snapshots", required=(LABEL,))
     as_of_date = as_of_date_of(current)
-    current = current.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
     fit, validation = split_snapshots(snapshots)
     results = evaluate_candidates(fit, validation, config)
     best = max(results, key=lambda result: (result.metrics["pr_auc"], result.metrics["roc_auc"]))
@@ -125,6 +171,7 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: ChurnC
                 "fit_rows": len(fit),
                 "validation_rows": len(validation),
                 "validation_churn_rate": round(float(labels.mean()), 4),
+                "retrain_reason": decision.reason,
             }
         )
         for result in results:
@@ -142,16 +189,16 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: ChurnC
         run.log_metrics("validation", "chosen", calibration)
         flavor = "xgboost" if best.name == "xgboost" else "sklearn"
         run.log_model(final, flavor, design_matrix(current.head(50)), method="predict_proba")
+        version = run.register(
+            "churn",
+            {
+                "as_of_date": as_of_date,
+                "reference_cutoff": as_of_date_of(validation),
+                "config_fingerprint": fingerprint,
+            },
+            promote=decision.promote,
+        )
         run_id = run.run_id
-    return output_frame(
-        CHURN_SCHEMA,
-        {
-            CUSTOMER_ID: current[CUSTOMER_ID],
-            "model_name": best.name,
-            "churn_probability": probabilities,
-            "decision_threshold": threshold,
-            "is_contact_recommended": probabilities >= threshold,
-        },
-        run_id=run_id,
-        as_of_date=as_of_date,
+    return _scores(
+        current, best.name, probabilities, threshold, run_id=run_id, model_version=version, as_of_date=as_of_date
     )

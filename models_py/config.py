@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, cast
+
+from models_py.retraining import RetrainPolicy, parse_policy
 
 SegmentationAlgorithm = Literal["kmeans", "minibatch_kmeans", "gmm", "dbscan"]
 EmbeddingMethod = Literal["pca", "umap"]
@@ -36,6 +40,9 @@ class SegmentationConfig:
     tracking_uri: str = DEFAULT_TRACKING_URI
     silhouette_sample: int = 5_000
     embedding_method: EmbeddingMethod = "pca"
+    # 1: every retraining refits from scratch. K > 1 (replay): between full
+    # refits every K builds, MiniBatchKMeans partial_fit updates the centroids.
+    refit_every: int = 1
 
 
 @dataclass(frozen=True)
@@ -54,3 +61,82 @@ class ChurnConfig:
     ltv: LtvConfig = LtvConfig()
     random_state: int = 42
     tracking_uri: str = DEFAULT_TRACKING_URI
+
+
+# Settings that change how a model is run, not what it learns: no retraining for them.
+_NOT_MODELLING = frozenset({"tracking_uri", "embedding_method", "silhouette_sample", "refit_every"})
+
+
+def fingerprint(config: Any, *extra: object) -> str:
+    """Short hash of a config's modelling fields and ``extra`` (e.g. the feature list).
+
+    A registered model records it; a champion whose fingerprint differs from the
+    current config was trained for other settings and is retrained.
+    """
+
+    def modelling(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: modelling(item) for key, item in value.items() if key not in _NOT_MODELLING}
+        return value
+
+    payload = json.dumps([modelling(asdict(config)), extra], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ModelConfigs:
+    """Every ML setting of a build, from the dbt vars (set for all ml models in dbt_project.yml)."""
+
+    segmentation: SegmentationConfig
+    churn: ChurnConfig
+    ltv: LtvConfig
+    retrain_policy: RetrainPolicy = "always"
+    retrain_max_age_days: int = 90
+    force_retrain: bool = False
+
+    def fingerprint(self, family: str) -> str:
+        from models_py.features import MODEL_FEATURES
+
+        if family == "segmentation":
+            from models_py.segmentation import SEGMENT_FEATURES
+
+            return fingerprint(self.segmentation, SEGMENT_FEATURES)
+        return fingerprint(self.churn if family == "churn" else self.ltv, MODEL_FEATURES)
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in {"true", "1", "yes"}
+
+
+def model_configs(settings_json: str) -> ModelConfigs:
+    """Build the configs from the ``ml_settings`` JSON the ml models get from the dbt vars."""
+    settings = json.loads(settings_json)
+    get = settings.__getitem__
+    random_state = int(get("random_state"))
+    tracking_uri = str(get("mlflow_tracking_uri"))
+    ltv = LtvConfig(horizon_days=int(get("ltv_horizon_days")), random_state=random_state, tracking_uri=tracking_uri)
+    return ModelConfigs(
+        segmentation=SegmentationConfig(
+            algorithm=cast(SegmentationAlgorithm, get("segmentation_algorithm")),
+            k_min=int(get("segment_k_min")),
+            k_max=int(get("segment_k_max")),
+            min_share=float(get("segment_min_share")),
+            random_state=random_state,
+            tracking_uri=tracking_uri,
+            embedding_method=cast(EmbeddingMethod, get("embedding_method")),
+            refit_every=int(get("segment_refit_every")),
+        ),
+        churn=ChurnConfig(
+            horizon_days=int(get("churn_horizon_days")),
+            candidates=cast(tuple[ChurnCandidate, ...], tuple(str(get("churn_candidates")).split(","))),
+            incentive_cost=float(get("retention_incentive_cost")),
+            gross_margin=float(get("gross_margin")),
+            ltv=ltv,
+            random_state=random_state,
+            tracking_uri=tracking_uri,
+        ),
+        ltv=ltv,
+        retrain_policy=parse_policy(str(get("retrain_policy"))),
+        retrain_max_age_days=int(get("retrain_max_age_days")),
+        force_retrain=_flag(get("retrain")),
+    )

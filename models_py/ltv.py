@@ -17,7 +17,8 @@ from models_py.config import XGB_TREE_PARAMS, LtvConfig
 from models_py.evaluation import regression_metrics
 from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.outputs import output_frame
-from models_py.tracking import start_run
+from models_py.retraining import RETRAIN, Champion, Decision
+from models_py.tracking import load_model, start_run
 
 MIN_ROWS = 50
 LTV_SCHEMA = {CUSTOMER_ID: "string", "predicted_ltv": "float64", "ltv_horizon_days": "int64"}
@@ -72,17 +73,44 @@ def evaluate(fit: pd.DataFrame, validation: pd.DataFrame, config: LtvConfig) -> 
     }
 
 
-def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: LtvConfig) -> pd.DataFrame:
+def _scores(current: pd.DataFrame, predicted: np.ndarray, config: LtvConfig, **run: object) -> pd.DataFrame:
+    return output_frame(
+        LTV_SCHEMA,
+        {CUSTOMER_ID: current[CUSTOMER_ID], "predicted_ltv": predicted, "ltv_horizon_days": config.horizon_days},
+        **run,  # type: ignore[arg-type]
+    )
+
+
+def fit_and_score(
+    snapshots: pd.DataFrame,
+    current: pd.DataFrame,
+    config: LtvConfig,
+    decision: Decision = RETRAIN,
+    champion: Champion | None = None,
+    fingerprint: str = "",
+) -> pd.DataFrame:
     """Validate out of time, refit on the validation snapshot, score current customers.
 
     Inputs: ``marts.customer_training_snapshots`` and ``marts.customer_features``.
-    Output: one row per current customer with ``predicted_ltv``.
+    Output: one row per current customer with ``predicted_ltv``. When the
+    decision is not to retrain, the champion scores and nothing is fitted.
     """
     if current.empty:
         return output_frame(LTV_SCHEMA)
     validate_frame(current, name="customer_features", required=(CUSTOMER_ID, *MODEL_FEATURES), unique=[CUSTOMER_ID])
     as_of_date = as_of_date_of(current)
     current = current.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
+    if not decision.retrain and champion is not None:
+        predicted = np.clip(load_model(champion, "xgboost").predict(design_matrix(current)), 0, None)
+        return _scores(
+            current,
+            predicted,
+            config,
+            run_id=champion.run_id,
+            model_version=champion.version,
+            trained_as_of_date=champion.as_of_date,
+            as_of_date=as_of_date,
+        )
     fit, validation = split_snapshots(snapshots)
     metrics = evaluate(fit, validation, config)
     final = fit_regressor(validation, config)
@@ -97,16 +125,21 @@ def fit_and_score(snapshots: pd.DataFrame, current: pd.DataFrame, config: LtvCon
                 "validation_cutoff": as_of_date_of(validation),
                 "fit_rows": len(fit),
                 "validation_rows": len(validation),
+                "retrain_reason": decision.reason,
                 **{f"xgb_{key}": value for key, value in final.get_params().items() if value is not None},
             }
         )
         for model_name, values in metrics.items():
             run.log_metrics("validation", model_name, values)
         run.log_model(final, "xgboost", design_matrix(current.head(50)))
+        version = run.register(
+            "ltv",
+            {
+                "as_of_date": as_of_date,
+                "reference_cutoff": as_of_date_of(validation),
+                "config_fingerprint": fingerprint,
+            },
+            promote=decision.promote,
+        )
         run_id = run.run_id
-    return output_frame(
-        LTV_SCHEMA,
-        {CUSTOMER_ID: current[CUSTOMER_ID], "predicted_ltv": predicted, "ltv_horizon_days": config.horizon_days},
-        run_id=run_id,
-        as_of_date=as_of_date,
-    )
+    return _scores(current, predicted, config, run_id=run_id, model_version=version, as_of_date=as_of_date)

@@ -15,7 +15,7 @@ when a previous run's centroids are given, new centroids are matched to them
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,8 @@ from models_py.config import SegmentationConfig
 from models_py.errors import RetailError
 from models_py.features import CUSTOMER_ID, as_of_date_of, validate_frame
 from models_py.outputs import output_frame
-from models_py.tracking import latest_json, start_run
+from models_py.retraining import RETRAIN, Champion, Decision
+from models_py.tracking import load_model, run_json, run_params, start_run
 
 SEGMENT_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value", "unique_products", "tenure_days")
 NOISE_SEGMENT = -1
@@ -48,6 +49,8 @@ class Segmentation:
     centroids: dict[int, list[float]]  # in the scaled, clipped space
     metrics: dict[str, float]
     k_search: pd.DataFrame
+    cluster_ids: dict[int, int]  # the estimator's cluster index -> segment id
+    estimator: Any = None  # the fitted clusterer (kept for MiniBatchKMeans partial_fit)
 
     @property
     def k(self) -> int:
@@ -84,16 +87,17 @@ def assignment_model(features: pd.DataFrame, labels: np.ndarray) -> Pipeline:
     )
 
 
-def _cluster(space: np.ndarray, k: int, config: SegmentationConfig) -> np.ndarray:
+def _cluster(space: np.ndarray, k: int, config: SegmentationConfig) -> tuple[np.ndarray, Any]:
+    model: Any
     if config.algorithm == "kmeans":
-        return np.asarray(KMeans(n_clusters=k, n_init=10, random_state=config.random_state).fit_predict(space))
-    if config.algorithm == "minibatch_kmeans":
+        model = KMeans(n_clusters=k, n_init=10, random_state=config.random_state)
+    elif config.algorithm == "minibatch_kmeans":
         model = MiniBatchKMeans(n_clusters=k, n_init=10, batch_size=2048, random_state=config.random_state)
-        return np.asarray(model.fit_predict(space))
-    if config.algorithm == "gmm":
+    elif config.algorithm == "gmm":
         model = GaussianMixture(n_components=k, covariance_type="full", random_state=config.random_state)
-        return np.asarray(model.fit(space).predict(space))
-    raise ValueError(config.algorithm)
+    else:
+        raise ValueError(config.algorithm)
+    return np.asarray(model.fit(space).predict(space)), model
 
 
 def _dbscan(space: np.ndarray, config: SegmentationConfig) -> np.ndarray:
@@ -128,13 +132,14 @@ def fit_segments(
     features: pd.DataFrame, config: SegmentationConfig, previous_centroids: dict[int, list[float]] | None = None
 ) -> Segmentation:
     space = scaled_space(features)
+    estimator = None
     if config.algorithm == "dbscan":
         raw = _dbscan(space, config)
         search = pd.DataFrame([{"k": len(np.unique(raw[raw >= 0])), **_quality(space, raw, config)}])
     else:
-        rows, labelings = [], {}
+        rows, labelings, estimators = [], {}, {}
         for k in range(config.k_min, min(config.k_max, len(space) - 1) + 1):
-            labelings[k] = _cluster(space, k, config)
+            labelings[k], estimators[k] = _cluster(space, k, config)
             rows.append({"k": k, **_quality(space, labelings[k], config)})
         search = pd.DataFrame(rows)
         eligible = search[search["min_share"] >= config.min_share]
@@ -144,14 +149,15 @@ def fit_segments(
             .iloc[0]
         )
         raw = labelings[int(chosen["k"])]
-    labels, centroids = _stable_ids(space, raw, features, previous_centroids)
+        estimator = estimators[int(chosen["k"])]
+    labels, centroids, cluster_ids = _stable_ids(space, raw, features, previous_centroids)
     metrics = _quality(space, labels, config)
-    return Segmentation(labels, centroids, metrics, search)
+    return Segmentation(labels, centroids, metrics, search, cluster_ids, estimator)
 
 
 def _stable_ids(
     space: np.ndarray, raw: np.ndarray, features: pd.DataFrame, previous: dict[int, list[float]] | None
-) -> tuple[np.ndarray, dict[int, list[float]]]:
+) -> tuple[np.ndarray, dict[int, list[float]], dict[int, int]]:
     clusters = [int(c) for c in np.unique(raw) if c != NOISE_SEGMENT]
     centroids = {c: space[raw == c].mean(axis=0) for c in clusters}
     monetary = features["monetary"].astype(float).to_numpy()
@@ -169,7 +175,7 @@ def _stable_ids(
             if c not in mapping:
                 mapping[c], next_id = next_id, next_id + 1
     labels = np.array([mapping.get(int(c), NOISE_SEGMENT) for c in raw])
-    return labels, {mapping[c]: centroids[c].round(6).tolist() for c in clusters}
+    return labels, {mapping[c]: centroids[c].round(6).tolist() for c in clusters}, mapping
 
 
 def name_segments(features: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
@@ -215,8 +221,20 @@ def name_segments(features: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
     return names
 
 
-def segment_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.DataFrame:
-    """Fit, name and log segments. One row per customer in ``marts.customer_features``."""
+def segment_customers(
+    features: pd.DataFrame,
+    config: SegmentationConfig,
+    decision: Decision = RETRAIN,
+    champion: Champion | None = None,
+    fingerprint: str = "",
+) -> pd.DataFrame:
+    """Segment every customer in ``marts.customer_features``: refit, update, or assign with the champion.
+
+    Retraining refits from scratch, ids matched to the champion's centroids.
+    Otherwise the champion assigns, except with ``refit_every`` > 1, where the
+    champion's MiniBatchKMeans is updated by partial_fit on the customers who
+    ordered since it was trained, and refitted from scratch every K builds.
+    """
     if features.empty:
         return output_frame(SEGMENT_SCHEMA)
     validate_frame(
@@ -226,24 +244,114 @@ def segment_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.
         unique=[CUSTOMER_ID],
         min_rows=MIN_ROWS,
     )
+    if config.refit_every > 1 and config.algorithm != "minibatch_kmeans":
+        raise RetailError(
+            f"segment_refit_every {config.refit_every} updates segments with partial_fit, which needs "
+            f"segmentation_algorithm minibatch_kmeans (got {config.algorithm})"
+        )
     features = features.sort_values(CUSTOMER_ID).reset_index(drop=True)
-    as_of_date = as_of_date_of(features)
-    previous = latest_json(config.tracking_uri, "segmentation", f"centroids_{config.algorithm}")
+    if champion is not None and not decision.retrain:
+        updates = int(run_params(config.tracking_uri, champion.run_id).get("updates_since_refit", "0")) + 1
+        if config.refit_every == 1:
+            return _assign_with_champion(features, champion, config)
+        if updates < config.refit_every:
+            return _update_champion(features, champion, config, updates, fingerprint)
+        decision = Decision(True, True, f"full refit after {updates - 1} partial_fit updates")
+    previous = run_json(config.tracking_uri, champion.run_id, "centroids") if champion else None
     previous_centroids = {int(key): value for key, value in previous.items()} if previous else None
     result = fit_segments(features, config, previous_centroids)
+    if config.algorithm != "dbscan":
+        # Label by the assignment model the champion scores with, so a later
+        # build on unchanged features assigns every customer the same segment.
+        labels = assignment_model(features, result.labels).predict(segment_inputs(features))
+        result = replace(result, labels=np.asarray(labels, dtype=int))
     names = name_segments(features, result.labels)
+    return _log_segments(
+        features,
+        config,
+        result,
+        names,
+        decision,
+        fingerprint,
+        {
+            "k_min": config.k_min,
+            "k_max": config.k_max,
+            "min_share": config.min_share,
+            "matched_previous_centroids": previous_centroids is not None,
+            "update": "refit",
+            "updates_since_refit": 0,
+        },
+    )
+
+
+def _assign_with_champion(features: pd.DataFrame, champion: Champion, config: SegmentationConfig) -> pd.DataFrame:
+    labels = np.asarray(load_model(champion, "sklearn").predict(segment_inputs(features)), dtype=int)
+    names = {
+        int(key): value
+        for key, value in (run_json(config.tracking_uri, champion.run_id, "segment_names") or {}).items()
+    }
+    return _segments_frame(features, config, labels, names, champion.run_id, champion.version, champion.as_of_date)
+
+
+def _update_champion(
+    features: pd.DataFrame, champion: Champion, config: SegmentationConfig, updates: int, fingerprint: str
+) -> pd.DataFrame:
+    """partial_fit the champion's MiniBatchKMeans on customers who ordered since it was trained."""
+    import mlflow.sklearn
+
+    clusterer = mlflow.sklearn.load_model(champion.source.rsplit("/", 1)[0] + "/clusterer")
+    transform, estimator = clusterer[:-1], clusterer[-1]
+    last_ordered = pd.to_datetime(features["last_ordered_at"])
+    updated = features[last_ordered >= pd.Timestamp(champion.as_of_date)]
+    if len(updated) >= estimator.n_clusters:
+        estimator.partial_fit(np.asarray(transform.transform(segment_inputs(updated))))
+    cluster_ids = {
+        int(key): value for key, value in (run_json(config.tracking_uri, champion.run_id, "cluster_ids") or {}).items()
+    }
+    space = np.asarray(transform.transform(segment_inputs(features)))
+    labels = np.array([cluster_ids[int(c)] for c in estimator.predict(space)])
+    centroids = {
+        cluster_ids[index]: center.round(6).tolist() for index, center in enumerate(estimator.cluster_centers_)
+    }
+    result = Segmentation(labels, centroids, _quality(space, labels, config), pd.DataFrame(), cluster_ids, clusterer)
+    names = {
+        int(key): value
+        for key, value in (run_json(config.tracking_uri, champion.run_id, "segment_names") or {}).items()
+    }
+    decision = Decision(True, True, f"partial_fit update {updates} of {config.refit_every - 1} between full refits")
+    return _log_segments(
+        features,
+        config,
+        result,
+        names,
+        decision,
+        fingerprint,
+        {"update": "partial_fit", "updates_since_refit": updates, "updated_customers": len(updated)},
+        transform=transform,
+    )
+
+
+def _log_segments(
+    features: pd.DataFrame,
+    config: SegmentationConfig,
+    result: Segmentation,
+    names: dict[int, str],
+    decision: Decision,
+    fingerprint: str,
+    params: dict[str, object],
+    transform: Pipeline | None = None,
+) -> pd.DataFrame:
+    as_of_date = as_of_date_of(features)
     with start_run(config.tracking_uri, "segmentation", f"segmentation {as_of_date}") as run:
         run.log_params(
             {
                 "as_of_date": as_of_date,
                 "algorithm": config.algorithm,
-                "k_min": config.k_min,
-                "k_max": config.k_max,
-                "min_share": config.min_share,
                 "k": result.k,
                 "features": ",".join(SEGMENT_FEATURES),
                 "customers": len(features),
-                "matched_previous_centroids": previous_centroids is not None,
+                "retrain_reason": decision.reason,
+                **params,
             }
         )
         run.log_metrics("fit", config.algorithm, result.metrics)
@@ -253,21 +361,48 @@ def segment_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.
                 f"k{int(row['k']):02d}",
                 {metric: float(row[metric]) for metric in ("silhouette", "davies_bouldin", "min_share")},
             )
-        run.log_json(f"centroids_{config.algorithm}", {str(key): value for key, value in result.centroids.items()})
+        run.log_json("centroids", {str(key): value for key, value in result.centroids.items()})
         run.log_json("segment_names", {str(key): value for key, value in names.items()})
+        run.log_json("cluster_ids", {str(key): value for key, value in result.cluster_ids.items()})
         example = segment_inputs(features).head(50)
         run.log_model(assignment_model(features, result.labels), "sklearn", example)
+        if isinstance(result.estimator, MiniBatchKMeans):
+            clusterer = make_pipeline(
+                *[step for _, step in (transform or space_transformer(features)).steps], result.estimator
+            )
+            run.log_model(clusterer, "sklearn", example, artifact_path="clusterer")
+        elif isinstance(result.estimator, Pipeline):
+            run.log_model(result.estimator, "sklearn", example, artifact_path="clusterer")
+        version = run.register(
+            "segmentation",
+            {"as_of_date": as_of_date, "reference_cutoff": as_of_date, "config_fingerprint": fingerprint},
+            promote=decision.promote,
+        )
         run_id = run.run_id
+    return _segments_frame(features, config, result.labels, names, run_id, version, as_of_date)
+
+
+def _segments_frame(
+    features: pd.DataFrame,
+    config: SegmentationConfig,
+    labels: np.ndarray,
+    names: dict[int, str],
+    run_id: str,
+    version: int,
+    trained_as_of_date: str,
+) -> pd.DataFrame:
     return output_frame(
         SEGMENT_SCHEMA,
         {
             CUSTOMER_ID: features[CUSTOMER_ID],
-            "segment_id": result.labels,
-            "segment_name": [names[int(label)] for label in result.labels],
+            "segment_id": labels,
+            "segment_name": [names.get(int(label), f"segment {int(label)}") for label in labels],
             "algorithm": config.algorithm,
         },
         run_id=run_id,
-        as_of_date=as_of_date,
+        model_version=version,
+        trained_as_of_date=trained_as_of_date,
+        as_of_date=as_of_date_of(features),
     )
 
 

@@ -17,7 +17,14 @@ from typing import Any
 
 import pandas as pd
 
+from models_py.retraining import Champion
+
 _MAX_PARAM_LENGTH = 500
+CHAMPION_ALIAS = "champion"
+
+
+def registered_model_name(family: str) -> str:
+    return f"retail_retention_{family}"
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,16 @@ class TrackedRun:
             path.write_text(json.dumps(content, indent=2, sort_keys=True, default=str))
             self.client.log_artifact(self.run_id, str(path))
 
-    def log_model(self, model: object, flavor: str, example: pd.DataFrame, *, method: str = "predict") -> None:
-        """Save as an MLflow model with a signature inferred from ``method``, under artifact ``model``."""
+    def log_model(
+        self,
+        model: object,
+        flavor: str,
+        example: pd.DataFrame,
+        *,
+        method: str = "predict",
+        artifact_path: str = "model",
+    ) -> None:
+        """Save as an MLflow model with a signature inferred from ``method``, under ``artifact_path``."""
         from importlib.metadata import version
 
         import mlflow.sklearn
@@ -77,7 +92,24 @@ class TrackedRun:
                 pip_requirements=requirements,
                 **options,
             )
-            self.client.log_artifacts(self.run_id, str(target), "model")
+            self.client.log_artifacts(self.run_id, str(target), artifact_path)
+
+    def register(self, family: str, tags: Mapping[str, object], *, promote: bool) -> int:
+        """Register the run's ``model`` artifact as a new version; with ``promote`` it becomes the champion."""
+        from mlflow.exceptions import MlflowException
+
+        name = registered_model_name(family)
+        try:
+            self.client.get_registered_model(name)
+        except MlflowException:
+            self.client.create_registered_model(name)
+        source = f"{self.client.get_run(self.run_id).info.artifact_uri}/model"
+        version = self.client.create_model_version(
+            name, source, run_id=self.run_id, tags={key: str(value) for key, value in tags.items()}
+        )
+        if promote:
+            self.client.set_registered_model_alias(name, CHAMPION_ALIAS, version.version)
+        return int(version.version)
 
 
 def artifact_location(tracking_uri: str) -> str | None:
@@ -148,25 +180,53 @@ def model_metrics_table(scores: list[pd.DataFrame], tracking_uri: str) -> pd.Dat
     )
 
 
-def latest_json(tracking_uri: str, experiment: str, name: str) -> Any | None:
-    """The JSON artifact ``name`` of the latest finished run of ``experiment``, if any."""
+def champion(tracking_uri: str, family: str) -> Champion | None:
+    """The version of ``family`` under the champion alias, if one is registered."""
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri)
-    existing = client.get_experiment_by_name(experiment)
-    if existing is None:
+    try:
+        version = client.get_model_version_by_alias(registered_model_name(family), CHAMPION_ALIAS)
+    except MlflowException:
         return None
-    runs = client.search_runs(
-        [existing.experiment_id],
-        filter_string="attributes.status = 'FINISHED'",
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
+    tags = version.tags
+    return Champion(
+        family=family,
+        version=int(version.version),
+        run_id=str(version.run_id),
+        source=str(version.source),
+        as_of_date=tags.get("as_of_date", ""),
+        reference_cutoff=tags.get("reference_cutoff", ""),
+        config_fingerprint=tags.get("config_fingerprint", ""),
     )
-    if not runs:
-        return None
+
+
+def load_model(model: Champion, flavor: str) -> Any:
+    """The champion's fitted estimator (sklearn or xgboost flavor), as it was logged."""
+    if flavor == "xgboost":
+        import mlflow.xgboost
+
+        return mlflow.xgboost.load_model(model.source)
+    import mlflow.sklearn
+
+    return mlflow.sklearn.load_model(model.source)
+
+
+def run_params(tracking_uri: str, run_id: str) -> dict[str, str]:
+    from mlflow.tracking import MlflowClient
+
+    return dict(MlflowClient(tracking_uri=tracking_uri).get_run(run_id).data.params)
+
+
+def run_json(tracking_uri: str, run_id: str, name: str) -> Any | None:
+    """The JSON artifact ``name`` of one run, or None when the run has none."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
     with tempfile.TemporaryDirectory() as folder:
         try:
-            path = client.download_artifacts(runs[0].info.run_id, f"{name}.json", folder)
+            path = client.download_artifacts(run_id, f"{name}.json", folder)
         except Exception:  # an older run without the artifact
             return None
         return json.loads(Path(path).read_text())

@@ -1,16 +1,11 @@
-from models_py.config import SegmentationConfig
+from models_py.config import model_configs
+from models_py.retraining import planned
 from models_py.segmentation import segment_customers
 
 
 def model(dbt, session):
     dbt.config(materialized="table", tags=["ml"])
+    configs = model_configs(dbt.config.get("ml_settings"))
+    decision, champion = planned(dbt.ref("retraining_plan").df(), "segmentation")
     features = dbt.ref("customer_features").df()
-    config = SegmentationConfig(
-        algorithm=dbt.config.get("segmentation_algorithm"),
-        k_min=int(dbt.config.get("segment_k_min")),
-        k_max=int(dbt.config.get("segment_k_max")),
-        min_share=float(dbt.config.get("segment_min_share")),
-        random_state=int(dbt.config.get("random_state")),
-        tracking_uri=dbt.config.get("mlflow_tracking_uri"),
-    )
-    return segment_customers(features, config)
+    return segment_customers(features, configs.segmentation, decision, champion, configs.fingerprint("segmentation"))

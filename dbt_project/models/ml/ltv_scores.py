@@ -1,14 +1,12 @@
-from models_py.config import LtvConfig
+from models_py.config import model_configs
 from models_py.ltv import fit_and_score
+from models_py.retraining import planned
 
 
 def model(dbt, session):
     dbt.config(materialized="table", tags=["ml"])
+    configs = model_configs(dbt.config.get("ml_settings"))
+    decision, champion = planned(dbt.ref("retraining_plan").df(), "ltv")
     snapshots = dbt.ref("customer_training_snapshots").df()
     features = dbt.ref("customer_features").df()
-    config = LtvConfig(
-        horizon_days=int(dbt.config.get("ltv_horizon_days")),
-        random_state=int(dbt.config.get("random_state")),
-        tracking_uri=dbt.config.get("mlflow_tracking_uri"),
-    )
-    return fit_and_score(snapshots, features, config)
+    return fit_and_score(snapshots, features, configs.ltv, decision, champion, configs.fingerprint("ltv"))

@@ -1,11 +1,13 @@
+from models_py.config import model_configs
 from models_py.tracking import model_metrics_table
 
 
 def model(dbt, session):
     dbt.config(materialized="table", tags=["ml"])
+    configs = model_configs(dbt.config.get("ml_settings"))
     scores = [
         dbt.ref("customer_segments").project("model_run_id, as_of_date").distinct().df(),
         dbt.ref("churn_scores").project("model_run_id, as_of_date").distinct().df(),
         dbt.ref("ltv_scores").project("model_run_id, as_of_date").distinct().df(),
     ]
-    return model_metrics_table(scores, dbt.config.get("mlflow_tracking_uri"))
+    return model_metrics_table(scores, configs.churn.tracking_uri)

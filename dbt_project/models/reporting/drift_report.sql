@@ -5,7 +5,7 @@
     full_refresh=false,
 ) }}
 {#- One row per drift check and build, kept across builds like segment history.
-    Reference: the validation snapshot the current models were refitted on. -#}
+    Reference: ml.drift_reference_features, the snapshot the current churn model was refitted on. -#}
 {%- set features = var('drift_features') -%}
 {%- set warn_psi = var('psi_warn_threshold') -%}
 {%- set error_psi = var('psi_error_threshold') -%}
@@ -16,8 +16,7 @@ with
 {% for feature in features -%}
 {%- set reference_sql -%}
     select {{ feature }} as value
-    from {{ ref('customer_training_snapshots') }}
-    where snapshot_role = 'validation'
+    from {{ ref('drift_reference_features') }}
 {%- endset -%}
 {%- set current_sql -%}
     select {{ feature }} as value from {{ ref('customer_features') }}
@@ -37,8 +36,7 @@ reference_history as (
     select
         {{ dbt.datediff('min(first_ordered_at)', 'min(as_of_date)', 'day') }}
             as history_days
-    from {{ ref('customer_training_snapshots') }}
-    where snapshot_role = 'validation'
+    from {{ ref('drift_reference_features') }}
 ),
 
 feature_drift as (

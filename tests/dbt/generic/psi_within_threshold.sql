@@ -13,8 +13,7 @@
         data_tests:
           - psi_within_threshold:
               arguments:
-                baseline: ref('customer_training_snapshots')
-                baseline_where: "snapshot_role = 'validation'" -#}
+                baseline: ref('drift_reference_features') -#}
 {% test psi_within_threshold(model, column_name, baseline, baseline_column=none, baseline_where=none,
                              bins=10, warn_psi=none, error_psi=none, min_history_days=none,
                              cutoff_column='as_of_date', history_start_column='first_ordered_at') %}
