@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from models_py.dbt_runner import DbtOutcome, run_dbt
 from models_py.demo_data import DemoDataConfig, write_demo_data
 from models_py.errors import RetailError
 from models_py.ingest import CURRENT_LOADS, ingest_file
@@ -107,14 +108,56 @@ def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> 
         write_demo_data(target, DemoDataConfig(rows=demo_rows, memory_limit=settings.memory_limit))
         result = ingest_file(target, settings.warehouse_path, memory_limit=settings.memory_limit)
         click.echo(f"load {result.load_id}: {result.rows:,} demo rows into raw.transactions")
-    _run_dbt_or_exit(settings, ["build", *dbt_args], as_of_date)
+    args, variables = _split_vars(dbt_args)
+    if as_of_date:
+        variables["as_of_date"] = as_of_date
+    outcome = run_dbt(settings, ["build", *args], variables=variables)
+    if not outcome.success and _retrain_on_drift(settings, outcome):
+        outcome = run_dbt(settings, ["build", *args], variables={**variables, "retrain": True})
+    if not outcome.success:
+        sys.exit(1)
+
+
+def _split_vars(dbt_args: tuple[str, ...]) -> tuple[list[str], dict[str, object]]:
+    """The dbt arguments without ``--vars``, and its YAML as a dict (merged with ours, not overridden)."""
+    import yaml
+
+    args, variables = list(dbt_args), {}
+    while "--vars" in args:
+        index = args.index("--vars")
+        if index + 1 >= len(args):
+            raise RetailError("--vars needs a value, e.g. --vars '{retrain_policy: on_drift}'")
+        parsed = yaml.safe_load(args[index + 1])
+        if not isinstance(parsed, dict):
+            raise RetailError(f"--vars must be a YAML mapping, e.g. '{{retrain: true}}'; got {args[index + 1]!r}")
+        variables.update(parsed)
+        del args[index : index + 2]
+    return args, variables
+
+
+def _retrain_on_drift(settings: Settings, outcome: DbtOutcome) -> bool:
+    """Under retrain_policy on_drift, a build whose only failures are drift tests is
+    rerun with retraining: the new models' snapshot becomes the drift reference."""
+    drift_tests = [node for node in outcome.failed if node.startswith(DRIFT_TEST_PREFIX)]
+    if not drift_tests or len(drift_tests) != len(outcome.failed):
+        return False
+    # Read-write like dbt-duckdb's connection in this process: DuckDB refuses a second configuration.
+    with connect(settings.warehouse_path) as con:
+        if not table_exists(con, "ml", "retraining_plan"):
+            return False
+        policies = {row[0] for row in con.execute("select retrain_policy from ml.retraining_plan").fetchall()}
+    if policies != {"on_drift"}:
+        return False
+    features = ", ".join(sorted(outcome.failed[node] for node in drift_tests))
+    click.echo(f"drift error on {features}: retraining (retrain_policy on_drift) and building again", err=True)
+    return True
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
 def dbt(dbt_args: tuple[str, ...]) -> None:
     """Run any dbt command against this project and warehouse, e.g. `retail dbt test`."""
-    _run_dbt_or_exit(Settings.from_env(), list(dbt_args) or ["--help"], None)
+    _run_dbt_or_exit(Settings.from_env(), list(dbt_args) or ["--help"])
 
 
 @cli.command()
@@ -136,6 +179,9 @@ def loads() -> None:
         )
 
 
+DRIFT_TEST_PREFIX = "test.retail_retention.psi_within_threshold_"
+
+
 def _has_loaded_data(settings: Settings) -> bool:
     if not settings.warehouse_path.exists():
         return False
@@ -146,10 +192,8 @@ def _has_loaded_data(settings: Settings) -> bool:
         return bool(row and row[0])
 
 
-def _run_dbt_or_exit(settings: Settings, args: list[str], as_of_date: str | None) -> None:
-    from models_py.dbt_runner import run_dbt
-
-    if not run_dbt(settings, args, as_of_date=as_of_date):
+def _run_dbt_or_exit(settings: Settings, args: list[str]) -> None:
+    if not run_dbt(settings, args).success:
         sys.exit(1)
 
 

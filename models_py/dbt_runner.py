@@ -4,35 +4,69 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from models_py.settings import Settings
 
 
-def run_dbt(settings: Settings, args: Sequence[str], *, as_of_date: str | None = None) -> bool:
-    """Run one dbt command (e.g. ``["build"]``) with dbtRunner; return True on success.
+@dataclass(frozen=True)
+class DbtOutcome:
+    success: bool
+    failed: dict[str, str]  # unique id -> tested column ("" if none) of the nodes that errored or failed
 
-    dbt-duckdb resolves the profile's relative path against the working
-    directory, so the warehouse path is handed over absolute through the env.
-    """
-    from dbt.cli.main import dbtRunner  # imported late: dbt start-up is slow
 
-    # DuckDB creates the file but not its folder.
-    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.update(settings.dbt_env())
-    command = [
-        *args,
-        "--project-dir",
-        str(settings.project_dir),
-        "--profiles-dir",
-        str(settings.project_dir),
-    ]
-    if as_of_date is not None:
-        command += ["--vars", json.dumps({"as_of_date": as_of_date})]
-    previous = os.getcwd()
-    os.chdir(settings.project_dir)
-    try:
-        result = dbtRunner().invoke(command)
-    finally:
-        os.chdir(previous)
-    return bool(result.success)
+class DbtSession:
+    """One dbtRunner for many invocations: the parsed manifest is reused, so a
+    replay of 52 weekly builds pays dbt's parse once, not 52 times."""
+
+    def __init__(self, settings: Settings, *, reuse_manifest: bool = False) -> None:
+        self.settings = settings
+        self.reuse_manifest = reuse_manifest
+        self._manifests: dict[str, Any] = {}  # by the vars they were parsed with: configs render vars
+
+    def invoke(self, args: Sequence[str], *, variables: Mapping[str, object] | None = None) -> DbtOutcome:
+        """Run one dbt command (e.g. ``["build"]``).
+
+        dbt-duckdb resolves the profile's relative path against the working
+        directory, so the warehouse path is handed over absolute through the env.
+        """
+        from dbt.cli.main import dbtRunner  # imported late: dbt start-up is slow
+
+        # DuckDB creates the file but not its folder.
+        self.settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        os.environ.update(self.settings.dbt_env())
+        project = str(self.settings.project_dir)
+        command = [*args, "--project-dir", project, "--profiles-dir", project]
+        if variables:
+            command += ["--vars", json.dumps(dict(variables))]
+        previous = os.getcwd()
+        os.chdir(self.settings.project_dir)
+        try:
+            manifest = None
+            if self.reuse_manifest:
+                key = json.dumps(dict(variables or {}), sort_keys=True)
+                if key not in self._manifests:
+                    parse = ["parse", "--project-dir", project, "--profiles-dir", project]
+                    parsed = dbtRunner().invoke(parse + (["--vars", key] if variables else []))
+                    self._manifests[key] = parsed.result if parsed.success else None
+                manifest = self._manifests[key]
+            result = dbtRunner(manifest=manifest).invoke(command)
+        finally:
+            os.chdir(previous)
+        return DbtOutcome(bool(result.success), _failed_nodes(result.result))
+
+
+def _failed_nodes(result: Any) -> dict[str, str]:
+    nodes = getattr(result, "results", None) or ()
+    return {
+        item.node.unique_id: getattr(item.node, "column_name", None) or ""
+        for item in nodes
+        if str(getattr(item, "status", "")).lower() in {"error", "fail"}
+    }
+
+
+def run_dbt(settings: Settings, args: Sequence[str], *, variables: Mapping[str, object] | None = None) -> DbtOutcome:
+    """Run one dbt command in a fresh session."""
+    return DbtSession(settings).invoke(args, variables=variables)

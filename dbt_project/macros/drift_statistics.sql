@@ -93,12 +93,17 @@ shares as (
     from bin_counts
 ),
 
+-- Null, not a huge number, when either sample is empty: nothing to compare.
 psi as (
     select
-        sum(
-            (current_share - reference_share)
-            * {{ log_ratio('current_share', 'reference_share') }}
-        ) as psi
+        case
+            when (select count(*) from reference) > 0
+                and (select count(*) from current_values) > 0
+                then sum(
+                    (current_share - reference_share)
+                    * {{ log_ratio('current_share', 'reference_share') }}
+                )
+        end as psi
     from shares
 ),
 

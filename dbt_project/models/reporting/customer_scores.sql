@@ -21,7 +21,8 @@ segments as (
         customer_id,
         segment_id,
         segment_name,
-        model_run_id
+        model_run_id,
+        model_version
     from {{ ref('customer_segments') }}
 ),
 
@@ -30,7 +31,8 @@ churn as (
         customer_id,
         churn_probability,
         is_contact_recommended,
-        model_run_id
+        model_run_id,
+        model_version
     from {{ ref('churn_scores') }}
 ),
 
@@ -39,7 +41,8 @@ ltv as (
         customer_id,
         predicted_ltv,
         ltv_horizon_days,
-        model_run_id
+        model_run_id,
+        model_version
     from {{ ref('ltv_scores') }}
 ),
 
@@ -75,6 +78,9 @@ tiered as (
         segments.model_run_id as segmentation_run_id,
         churn.model_run_id as churn_run_id,
         ltv.model_run_id as ltv_run_id,
+        segments.model_version as segmentation_model_version,
+        churn.model_version as churn_model_version,
+        ltv.model_version as ltv_model_version,
         segments.segment_id,
         customer_features.recency_days,
         customer_features.frequency,
@@ -110,6 +116,9 @@ scored as (
         tiered.segmentation_run_id,
         tiered.churn_run_id,
         tiered.ltv_run_id,
+        tiered.segmentation_model_version,
+        tiered.churn_model_version,
+        tiered.ltv_model_version,
         tiered.segment_id,
         tiered.recency_days,
         tiered.frequency,

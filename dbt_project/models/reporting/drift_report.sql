@@ -4,19 +4,28 @@
     incremental_strategy='delete+insert',
     full_refresh=false,
 ) }}
-{#- One row per drift check and build, kept across builds like segment history.
-    Reference: ml.drift_reference_features, the snapshot the current churn model was refitted on. -#}
+{#- One row per drift check and build, kept across builds like segment history:
+    feature drift against the snapshot the current churn model was refitted
+    on, prediction drift against the previous build's scores, and the
+    performance of matured scoring dates graded by this build.
+    The reference features are computed here rather than read from
+    ml.drift_reference_features: a failing drift test skips every model
+    downstream of both its inputs, and the report must still be written. -#}
 {%- set features = var('drift_features') -%}
+{%- set predictions = ['churn_probability', 'predicted_ltv'] -%}
 {%- set warn_psi = var('psi_warn_threshold') -%}
 {%- set error_psi = var('psi_error_threshold') -%}
 {%- set min_history_days = var('drift_min_history_days', 0) | int -%}
 
 with
 
+reference_features as (
+    {{ customer_features_at(drift_reference_cutoff()) | indent(4) }}
+),
+
 {% for feature in features -%}
 {%- set reference_sql -%}
-    select {{ feature }} as value
-    from {{ ref('drift_reference_features') }}
+    select {{ feature }} as value from reference_features
 {%- endset -%}
 {%- set current_sql -%}
     select {{ feature }} as value from {{ ref('customer_features') }}
@@ -32,11 +41,31 @@ drift_{{ feature }} as (
 ),
 
 {% endfor -%}
+{% for prediction in predictions -%}
+{%- set reference_sql -%}
+    select {{ prediction }} as value
+    from {{ ref('score_history') }}
+    where as_of_date = {{ previous_scoring_date() }}
+{%- endset -%}
+{%- set current_sql -%}
+    select {{ prediction }} as value from {{ ref('customer_scores') }}
+{%- endset -%}
+drift_{{ prediction }} as (
+    select
+        '{{ prediction }}' as feature,
+        statistics.psi,
+        statistics.ks
+    from (
+        {{ drift_statistics(reference_sql, current_sql) | indent(8) }}
+    ) as statistics
+),
+
+{% endfor -%}
 reference_history as (
     select
         {{ dbt.datediff('min(first_ordered_at)', 'min(as_of_date)', 'day') }}
             as history_days
-    from {{ ref('drift_reference_features') }}
+    from reference_features
 ),
 
 feature_drift as (
@@ -46,6 +75,25 @@ feature_drift as (
     union all
     {%- endif %}
     {%- endfor %}
+),
+
+prediction_drift as (
+    {%- for prediction in predictions %}
+    select feature, psi, ks from drift_{{ prediction }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+performance as (
+    select
+        scored_as_of_date,
+        realised_roc_auc,
+        min_roc_auc,
+        status
+    from {{ ref('model_performance') }}
+    where evaluated_as_of_date = {{ as_of_date() }}
 ),
 
 checks as (
@@ -75,6 +123,33 @@ checks as (
         cast(null as {{ type_double() }}) as error_threshold,
         'info' as status
     from feature_drift
+    union all
+    -- No previous build yet: the reference is empty and nothing is reported.
+    select
+        {{ dbt.concat(["'prediction_psi:'", 'feature']) }} as check_name,
+        feature,
+        'psi' as statistic,
+        psi as value,
+        {{ warn_psi }} as warn_threshold,
+        {{ error_psi }} as error_threshold,
+        case
+            when psi >= {{ error_psi }} then 'error'
+            when psi >= {{ warn_psi }} then 'warn'
+            else 'ok'
+        end as status
+    from prediction_drift
+    where {{ previous_scoring_date() }} is not null
+    union all
+    select
+        {{ dbt.concat(["'performance_roc_auc:'", dbt.safe_cast('scored_as_of_date', dbt.type_string())]) }}
+            as check_name,
+        'churn_probability' as feature,
+        'roc_auc' as statistic,
+        realised_roc_auc as value,
+        cast(null as {{ type_double() }}) as warn_threshold,
+        min_roc_auc as error_threshold,
+        status
+    from performance
 ),
 
 report as (

@@ -1,7 +1,7 @@
 {#- psi_within_threshold: Population Stability Index of the column against a
     baseline, graded warn (>= warn_psi) or error (>= error_psi).
     Arguments: baseline (ref/source), baseline_column (default: same name),
-    baseline_where (SQL filter on the baseline), bins (10), warn_psi / error_psi
+    baseline_where (SQL filter on the baseline; an empty baseline is not graded), bins (10), warn_psi / error_psi
     (default vars psi_warn_threshold 0.1, psi_error_threshold 0.2),
     min_history_days (default var drift_min_history_days, else 0): when the
     baseline's cutoff (cutoff_column, as_of_date) is fewer days after its
@@ -50,9 +50,13 @@
     {%- set verdict = ' not graded: the baseline has ' ~ history_days ~ ' days of history, '
         ~ 'drift needs ' ~ min_history_days
         if history_days is not none and history_days < min_history_days else '' -%}
-    {{ log('drift ' ~ model.identifier ~ '.' ~ column_name ~ ': PSI ' ~ (row[0] | round(4))
-           ~ ', KS ' ~ (row[1] | round(4)) ~ ' (warn >= ' ~ warn_psi ~ ', error >= ' ~ error_psi ~ ')'
-           ~ verdict, info=True) }}
+    {%- if row[0] is none -%}
+        {{ log('drift ' ~ model.identifier ~ '.' ~ column_name ~ ': not graded, the baseline is empty', info=True) }}
+    {%- else -%}
+        {{ log('drift ' ~ model.identifier ~ '.' ~ column_name ~ ': PSI ' ~ (row[0] | round(4))
+               ~ ', KS ' ~ (row[1] | round(4)) ~ ' (warn >= ' ~ warn_psi ~ ', error >= ' ~ error_psi ~ ')'
+               ~ verdict, info=True) }}
+    {%- endif -%}
 {%- endif %}
 with
 

@@ -1,0 +1,91 @@
+"""Retraining policy over scheduled builds: the registry champion scores between retrainings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.python.conftest import Workspace, make_workspace
+
+pytestmark = pytest.mark.integration
+
+
+def plan(workspace: Workspace) -> dict[str, tuple[bool, str]]:
+    rows = workspace.query("select family, retrain, reason from ml.retraining_plan")
+    return {str(family): (bool(retrain), str(reason)) for family, retrain, reason in rows}
+
+
+def versions(workspace: Workspace) -> set[tuple[object, ...]]:
+    return set(
+        workspace.query(
+            "select 'churn', model_version, trained_as_of_date from ml.churn_scores union "
+            "select 'ltv', model_version, trained_as_of_date from ml.ltv_scores union "
+            "select 'segmentation', model_version, trained_as_of_date from ml.customer_segments"
+        )
+    )
+
+
+def test_max_age_policy_scores_with_the_champion_until_it_is_too_old(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path)
+    data = tmp_path / "demo.csv.gz"
+    workspace.run("demo-data", "--rows", "40000", "--out", data, check=True)
+    workspace.run("ingest", data, check=True)
+    policy = ("--vars", "{retrain_policy: max_age, retrain_max_age_days: 45}")
+
+    workspace.run("build", "--as-of-date", "2011-09-01", *policy, check=True)
+    first = versions(workspace)
+    workspace.run("build", "--as-of-date", "2011-10-01", *policy, check=True)
+    reused, reused_plan = versions(workspace), plan(workspace)
+    workspace.run("build", "--as-of-date", "2011-10-20", *policy, check=True)
+    aged_plan = plan(workspace)
+    workspace.run("build", "--as-of-date", "2011-08-01", *policy, check=True)
+    backfill_plan, backfill = plan(workspace), versions(workspace)
+    workspace.run("build", "--as-of-date", "2011-10-21", *policy, check=True)
+
+    date = "2011-09-01"
+    assert {(family, version, str(trained)) for family, version, trained in first} == {
+        ("churn", 1, date),
+        ("ltv", 1, date),
+        ("segmentation", 1, date),
+    }
+    assert reused == first, "30 days later the champion still scores"
+    assert not any(retrain for retrain, _ in reused_plan.values())
+    assert all(retrain and "49 days old" in reason for retrain, reason in aged_plan.values())
+    assert all(retrain and "backfill" in reason for retrain, reason in backfill_plan.values())
+    assert {version for _, version, _ in backfill} == {3}
+    # The backfill model was registered but not promoted: version 2 is still the champion.
+    assert set(workspace.query("select champion_version, retrain from ml.retraining_plan")) == {(2, False)}
+    assert workspace.scalar("select count(distinct model_run_id) from ml.model_metrics") == 3
+
+
+def test_on_drift_policy_retrains_when_a_drift_test_errors(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path)
+    demo = tmp_path / "demo.csv"
+    shifted = tmp_path / "shifted.csv"
+    workspace.run("demo-data", "--rows", "40000", "--out", demo, check=True)
+    # From mid-June customers buy eight times the quantity: a shift in spend features.
+    con = duckdb.connect()
+    con.execute(
+        f"copy (select * replace (case when InvoiceDate >= '2011-06-15' then Quantity * 8 else Quantity end "
+        f"as Quantity) from read_csv('{demo}', types={{'InvoiceDate': 'timestamp'}})) to '{shifted}' (header)"
+    )
+    con.close()
+    workspace.run("ingest", shifted, check=True)
+    policy = ("--vars", "{retrain_policy: on_drift, drift_min_history_days: 0}")
+
+    workspace.run("build", "--as-of-date", "2011-06-15", *policy, check=True)
+    before = versions(workspace)
+    result = workspace.run("build", "--as-of-date", "2011-12-09", *policy)
+
+    assert "retraining (retrain_policy on_drift)" in result.stderr, result.stdout[-3000:]
+    assert "monetary" in result.stderr
+    assert result.returncode == 0, "after retraining, the drift reference is the new model's snapshot"
+    assert all(retrain and "forced" in reason for retrain, reason in plan(workspace).values())
+    assert {version for _, version, _ in before} == {1}
+    assert {version for _, version, _ in versions(workspace)} == {2}
+    errors = workspace.query(
+        "select feature from reporting.drift_report where as_of_date = '2011-12-09' and status = 'error'"
+    )
+    assert errors == []
