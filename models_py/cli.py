@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -12,6 +14,7 @@ from models_py.demo_data import DemoDataConfig, write_demo_data
 from models_py.errors import RetailError
 from models_py.ingest import CURRENT_LOADS, ingest_file
 from models_py.mapping import load_mapping
+from models_py.replay import BatchResult, ReplayOptions, replay_settings, run_replay
 from models_py.settings import Settings
 from models_py.warehouse import connect, table_exists
 
@@ -158,6 +161,98 @@ def _retrain_on_drift(settings: Settings, outcome: DbtOutcome) -> bool:
 def dbt(dbt_args: tuple[str, ...]) -> None:
     """Run any dbt command against this project and warehouse, e.g. `retail dbt test`."""
     _run_dbt_or_exit(Settings.from_env(), list(dbt_args) or ["--help"])
+
+
+@cli.command()
+@click.option("--by", type=click.Choice(["day", "week", "rows"]), default="week", show_default=True)
+@click.option(
+    "--rows", "rows_per_batch", type=int, default=50_000, show_default=True, help="Rows per batch with --by rows."
+)
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First replayed batch; earlier rows form the opening history "
+    "(default: two churn horizons plus 30 days after the first transaction).",
+)
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day replayed (default: the last).")
+@click.option(
+    "--refit-every",
+    type=int,
+    default=1,
+    show_default=True,
+    help="K > 1: segments updated by MiniBatchKMeans partial_fit each batch, refitted from scratch every K batches.",
+)
+@click.option(
+    "--into",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Replay warehouse (default: replay/retail.duckdb beside the warehouse); its MLflow store sits beside it.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing replay warehouse and its MLflow store.")
+def replay(
+    by: str,
+    rows_per_batch: int,
+    start: datetime | None,
+    end: datetime | None,
+    refit_every: int,
+    into: Path | None,
+    force: bool,
+) -> None:
+    """Feed the loaded transactions to a fresh warehouse in chronological batches, running the build after each.
+
+    The streaming simulation of a scheduled deployment: segment history,
+    transitions, drift and the action outbox accumulate batch by batch.
+    """
+    settings = Settings.from_env()
+    target = replay_settings(settings, into or settings.warehouse_path.parent / "replay" / "retail.duckdb")
+    if force:
+        target.warehouse_path.unlink(missing_ok=True)
+        Path(target.tracking_uri.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    options = ReplayOptions(
+        by=by,  # type: ignore[arg-type]
+        rows=rows_per_batch,
+        start=start.date() if start else None,
+        end=end.date() if end else None,
+        refit_every=refit_every,
+    )
+    started = time.perf_counter()
+    failed_tests = 0
+    with click.progressbar(length=1, label="replay", show_pos=True, file=sys.stderr) as bar:
+
+        def on_batch(result: BatchResult, total: int) -> None:
+            nonlocal failed_tests
+            failed_tests += len(result.outcome.failed)
+            bar.length = total
+            bar.label = (
+                f"replay {result.batch.label}  {result.batch.rows:>9,} rows  "
+                f"{time.perf_counter() - started:7.0f}s elapsed"
+            )
+            bar.update(1)
+
+        results = run_replay(target, settings.warehouse_path, options, on_batch)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"replayed {len(results)} batches ({sum(r.batch.rows for r in results):,} rows) into "
+        f"{target.warehouse_path} in {elapsed:.0f}s; {failed_tests} failing data tests (see logs/dbt.log)"
+    )
+    _echo_replay_summary(target)
+
+
+def _echo_replay_summary(settings: Settings) -> None:
+    with connect(settings.warehouse_path) as con:  # as dbt-duckdb opened it in this process
+        history = con.execute(
+            "select count(*), count(distinct as_of_date) from reporting.segment_size_history"
+        ).fetchone()
+        pairs = con.execute(
+            "select from_segment_name, to_segment_name, sum(customers) from reporting.segment_transition_matrix "
+            "group by all order by 3 desc"
+        ).fetchall()
+    assert history is not None
+    click.echo(f"segment_size_history: {history[0]} rows over {history[1]} builds")
+    click.echo(f"segment_transitions: {sum(count for *_, count in pairs):,} moves")
+    for from_name, to_name, count in pairs:
+        click.echo(f"  {from_name:>24} -> {to_name:<24} {count:>7,}")
 
 
 @cli.command()

@@ -1,0 +1,224 @@
+"""Replay: feed loaded history to a fresh warehouse in chronological batches, building after each.
+
+The streaming simulation of a scheduled deployment: every batch becomes an
+appended load (as ``retail ingest --append`` would make), then ``dbt build``
+runs incrementally on it with as_of_date = the day after the batch's last
+transaction. Segment history, transitions, drift and the action outbox then
+accumulate exactly as they would in production.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from models_py.dbt_runner import DbtOutcome, DbtSession
+from models_py.errors import RetailError
+from models_py.ingest import RAW_LOADS_DDL, RAW_TRANSACTIONS_DDL
+from models_py.settings import Settings
+from models_py.warehouse import connect
+
+BatchBy = Literal["day", "week", "rows"]
+# The first build needs two churn horizons of history (fit and validation
+# snapshots) plus a month for the fit snapshot to hold customers.
+_FIRST_BUILD_MARGIN_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    by: BatchBy = "week"
+    rows: int = 50_000
+    start: date | None = None
+    end: date | None = None
+    refit_every: int = 1
+
+
+@dataclass(frozen=True)
+class Batch:
+    number: int
+    first_at: datetime | None
+    last_at: datetime | None
+    rows: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.last_at:%Y-%m-%d}" if self.last_at else "undated rows"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch: Batch
+    seconds: float
+    outcome: DbtOutcome
+
+
+def replay_settings(settings: Settings, into: Path) -> Settings:
+    """Settings of the replay warehouse: its own file and MLflow store, never the source's."""
+    return replace(settings, warehouse_path=into, tracking_uri=f"sqlite:///{into.parent / (into.stem + '_mlflow.db')}")
+
+
+def _churn_horizon_days(project_dir: Path) -> int:
+    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
+    return int(project.get("vars", {}).get("churn_horizon_days", 90))
+
+
+def plan_batches(source: Path, scratch: Path, options: ReplayOptions, default_start_days: int) -> list[Batch]:
+    """Number every source row with its batch in ``scratch`` (table replay_rows) and list the batches.
+
+    Rows before the start form batch 1 (the history a deployment starts with);
+    rows after the end are not replayed; rows whose date does not parse go in
+    batch 1, where the cleaning rules count them.
+    """
+    if options.by == "rows" and options.rows < 1:
+        raise RetailError(f"--rows must be a positive number of rows per batch, got {options.rows}")
+    if not source.exists():
+        raise RetailError(f"warehouse {source} does not exist: load a file with `retail ingest FILE` first")
+    with connect(scratch) as con:
+        con.execute(f"attach '{source}' as source (read_only)")
+        loaded = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = 'source' and table_schema = 'raw' and table_name = 'transactions'"
+        ).fetchone()
+        if not loaded or not loaded[0]:
+            raise RetailError(f"{source}: no transactions loaded; load a file with `retail ingest FILE` first")
+        # strptime needs a constant format: one branch per format the loads detected.
+        formats = [
+            row[0] for row in con.execute("select distinct _datetime_format from source.raw.transactions").fetchall()
+        ]
+        branches = " ".join(
+            f"when '{quoted}' then try_strptime(order_datetime, '{quoted}')"
+            for quoted in (str(fmt).replace("'", "''") for fmt in formats if fmt)
+        )
+        parsed = f"case _datetime_format {branches} end" if branches else "cast(null as timestamp)"
+        con.execute(f"create or replace table stamped as select *, {parsed} as replay_at from source.raw.transactions")
+        first_row = con.execute("select min(replay_at), max(replay_at) from stamped").fetchone()
+        if first_row is None or first_row[0] is None:
+            raise RetailError(f"{source}: no transaction has a parseable date; nothing to replay")
+        first_at, last_at = first_row
+        start = options.start or (first_at.date() + timedelta(days=default_start_days))
+        end = options.end or last_at.date()
+        if start > end:
+            raise RetailError(
+                f"replay start {start} is after its end {end} (data runs {first_at:%Y-%m-%d} to {last_at:%Y-%m-%d})"
+            )
+        if options.by == "rows":
+            chunk = (
+                f"ceil(row_number() over (partition by replay_at >= '{start}' "
+                f"order by replay_at, _load_id, _source_row_number) / {options.rows})"
+            )
+            later = f"case when replay_at >= '{start}' then {chunk} end"
+        else:
+            later = f"case when replay_at >= '{start}' then date_trunc('{options.by}', replay_at) end"
+        con.execute(
+            f"""
+            create or replace table replay_rows as
+            with keyed as (
+                select *, {later} as batch_key
+                from stamped
+                where replay_at is null or replay_at < cast('{end}' as date) + interval 1 day
+            )
+            select
+                * exclude (batch_key),
+                case when batch_key is null then 1 else 1 + dense_rank() over (order by batch_key) end as batch
+            from keyed
+            """
+        )
+        # Renumber 1, 2, ... whether or not there was history before the start.
+        con.execute(
+            """
+            create or replace table replay_rows as
+            select * exclude (batch), dense_rank() over (order by batch) as batch from replay_rows
+            """
+        )
+        rows = con.execute(
+            "select batch, min(replay_at), max(replay_at), count(*) from replay_rows group by batch order by batch"
+        ).fetchall()
+        con.execute("drop table stamped")
+    return [Batch(int(number), first, last, int(count)) for number, first, last, count in rows]
+
+
+def append_batch(warehouse: Path, scratch: Path, batch: Batch, memory_limit: str) -> None:
+    """Load one batch into the replay warehouse as a new load, verbatim, like ``retail ingest --append``."""
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    with connect(warehouse, memory_limit=memory_limit) as con:
+        con.execute("create schema if not exists raw")
+        con.execute(RAW_TRANSACTIONS_DDL)
+        con.execute(RAW_LOADS_DDL)
+        con.execute(f"attach '{scratch}' as scratch (read_only)")
+        con.execute("begin transaction")
+        con.execute(
+            """
+            insert into raw.transactions
+            select * exclude (replay_at, batch) replace (? as _load_id, ? as _loaded_at)
+            from scratch.replay_rows
+            where batch = ?
+            """,
+            [batch.number, loaded_at, batch.number],
+        )
+        con.execute(
+            "insert into raw.loads values (?, ?, '', 0, ?, 0, ?, '{}', '', ?)",
+            [
+                batch.number,
+                f"replay batch {batch.number}",
+                batch.rows,
+                "replace" if batch.number == 1 else "append",
+                loaded_at,
+            ],
+        )
+        con.execute("commit")
+        con.execute("detach scratch")
+
+
+def run_replay(
+    settings: Settings,
+    source: Path,
+    options: ReplayOptions,
+    on_batch: Callable[[BatchResult, int], None] = lambda result, total: None,
+) -> list[BatchResult]:
+    """Replay ``source``'s raw transactions into ``settings.warehouse_path`` (which must not exist yet).
+
+    One dbt session serves every batch, so dbt parses the project once.
+    ``on_batch`` gets each result and the number of batches (for progress).
+    A batch whose models fail stops the replay; failing data tests (drift, for
+    example) are reported and the replay goes on, as a scheduler would.
+    """
+    target = settings.warehouse_path
+    if target.resolve() == source.resolve():
+        raise RetailError(f"replay needs its own warehouse; {target} is the source")
+    if target.exists():
+        raise RetailError(f"{target} exists; replay builds a fresh warehouse: pass --force to replace it")
+    if options.refit_every < 1:
+        raise RetailError(f"--refit-every must be at least 1, got {options.refit_every}")
+    scratch = target.with_name(target.stem + ".replay_rows.duckdb")
+    scratch.unlink(missing_ok=True)
+    default_start = 2 * _churn_horizon_days(settings.project_dir) + _FIRST_BUILD_MARGIN_DAYS
+    try:
+        batches = plan_batches(source, scratch, options, default_start)
+        variables: dict[str, object] = {}
+        if options.refit_every > 1:
+            variables = {"segment_refit_every": options.refit_every, "segmentation_algorithm": "minibatch_kmeans"}
+        session = DbtSession(settings, reuse_manifest=True)
+        results = []
+        for batch in batches:
+            started = time.perf_counter()
+            append_batch(target, scratch, batch, settings.memory_limit)
+            # The console shows the progress bar; everything dbt says goes to logs/dbt.log.
+            outcome = session.invoke(["build", "--log-level", "none"], variables=variables)
+            result = BatchResult(batch, time.perf_counter() - started, outcome)
+            results.append(result)
+            on_batch(result, len(batches))
+            broken = [node for node in outcome.failed if not node.startswith("test.")]
+            if broken:
+                raise RetailError(
+                    f"replay stopped at batch {batch.number} ({batch.label}): dbt failed on "
+                    f"{', '.join(broken)}; see logs/dbt.log"
+                )
+        return results
+    finally:
+        scratch.unlink(missing_ok=True)
