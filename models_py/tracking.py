@@ -8,6 +8,7 @@ names are ``<split>/<model>/<metric>`` so ``ml.model_metrics`` can split them.
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,6 +21,10 @@ import pandas as pd
 from models_py.retraining import Champion
 
 _MAX_PARAM_LENGTH = 500
+# Warnings we act on already: the requirements are passed explicitly (pip is
+# not in a uv venv), and cloudpickle is chosen on purpose (see log_model).
+for _logger in ("mlflow.utils.environment", "mlflow.sklearn"):
+    logging.getLogger(_logger).setLevel(logging.ERROR)
 CHAMPION_ALIAS = "champion"
 
 

@@ -1,13 +1,15 @@
 {#- Performance drift: fails when a scoring date graded by this build had a
     realised churn ROC-AUC more than var performance_drop_tolerance (10%)
-    below the validation ROC-AUC of the model that scored it. -#}
+    below the validation ROC-AUC of the model that scored it (see
+    reporting.model_performance). Reads reporting.drift_report, a leaf, so
+    that a failure skips no model. -#}
 select
-    scored_as_of_date,
-    churn_model_version,
-    realised_roc_auc,
-    validation_roc_auc,
-    relative_change
-from {{ ref('model_performance') }}
+    check_name,
+    value as realised_roc_auc,
+    error_threshold as min_roc_auc,
+    as_of_date
+from {{ ref('drift_report') }}
 where
-    status = 'error'
-    and evaluated_as_of_date = {{ as_of_date() }}
+    statistic = 'roc_auc'
+    and status = 'error'
+    and as_of_date = {{ as_of_date() }}

@@ -89,3 +89,54 @@ def test_on_drift_policy_retrains_when_a_drift_test_errors(tmp_path: Path) -> No
         "select feature from reporting.drift_report where as_of_date = '2011-12-09' and status = 'error'"
     )
     assert errors == []
+
+
+def test_performance_drift_fails_when_realised_auc_drops(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path)
+    demo = tmp_path / "demo.csv"
+    scrambled = tmp_path / "scrambled.csv"
+    workspace.run("demo-data", "--rows", "40000", "--out", demo, check=True)
+    # After 2011-06-08 every customer's orders are another customer's: the
+    # scores of 2011-06-08 meet futures unrelated to them (realised AUC ~ 0.5).
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        create table demo as select * from read_csv('{demo}', types={{'InvoiceDate': 'timestamp',
+            'CustomerID': 'varchar'}});
+        create table ids as
+        select CustomerID, row_number() over (order by hash(CustomerID)) as position, count(*) over () as n
+        from (select distinct CustomerID from demo where CustomerID is not null);
+        copy (
+            select demo.* replace (
+                case when demo.InvoiceDate >= '2011-06-08' then other.CustomerID else demo.CustomerID end
+                    as CustomerID)
+            from demo
+            left join ids as own on demo.CustomerID = own.CustomerID
+            left join ids as other on other.position = (own.position + own.n // 2) % own.n + 1
+        ) to '{scrambled}' (header)
+        """
+    )
+    con.close()
+    workspace.run("ingest", demo, check=True)
+    for as_of in ("2011-06-01", "2011-06-08", "2011-09-01"):
+        workspace.run("build", "--as-of-date", as_of, "--exclude", "test_name:psi_within_threshold", check=True)
+    graded_first = workspace.query("select scored_as_of_date, status from reporting.model_performance")
+
+    workspace.run("ingest", scrambled, check=True)
+    result = workspace.run("build", "--as-of-date", "2011-09-07", "--exclude", "test_name:psi_within_threshold")
+
+    assert [(str(date), status) for date, status in graded_first] == [("2011-06-01", "ok")]
+    assert result.returncode == 1
+    assert "assert_churn_performance_within_tolerance" in result.stdout
+    row = workspace.query(
+        "select status, realised_roc_auc, validation_roc_auc from reporting.model_performance "
+        "where scored_as_of_date = '2011-06-08'"
+    )
+    status, realised, validation = row[0]
+    assert status == "error" and float(realised) < 0.9 * float(validation)  # type: ignore[arg-type]
+    assert (
+        workspace.scalar(
+            "select status from reporting.drift_report where check_name = 'performance_roc_auc:2011-06-08'"
+        )
+        == "error"
+    )
