@@ -240,19 +240,26 @@ def replay(
 
 
 def _echo_replay_summary(settings: Settings) -> None:
+    """Size history and moves per segment pair, by id: a refit may rename a segment, its id stays."""
     with connect(settings.warehouse_path) as con:  # as dbt-duckdb opened it in this process
         history = con.execute(
             "select count(*), count(distinct as_of_date) from reporting.segment_size_history"
         ).fetchone()
         pairs = con.execute(
-            "select from_segment_name, to_segment_name, sum(customers) from reporting.segment_transition_matrix "
-            "group by all order by 3 desc"
+            """
+            select
+                from_segment_id, arg_max(from_segment_name, moved_on),
+                to_segment_id, arg_max(to_segment_name, moved_on), sum(customers)
+            from reporting.segment_transition_matrix
+            group by from_segment_id, to_segment_id
+            order by 5 desc, 1, 3
+            """
         ).fetchall()
     assert history is not None
     click.echo(f"segment_size_history: {history[0]} rows over {history[1]} builds")
-    click.echo(f"segment_transitions: {sum(count for *_, count in pairs):,} moves")
-    for from_name, to_name, count in pairs:
-        click.echo(f"  {from_name:>24} -> {to_name:<24} {count:>7,}")
+    click.echo(f"segment_transitions: {sum(row[-1] for row in pairs):,} moves (segment id and latest name)")
+    for from_id, from_name, to_id, to_name, count in pairs:
+        click.echo(f"  {from_id:>3} {from_name:<22} -> {to_id:>3} {to_name:<22} {count:>7,}")
 
 
 @cli.command()

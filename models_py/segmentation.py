@@ -284,12 +284,15 @@ def segment_customers(
     )
 
 
+def _champion_json(champion: Champion, config: SegmentationConfig, name: str) -> dict[int, Any]:
+    """A by-segment JSON artifact of the champion's run (names, cluster ids), keys back to int."""
+    saved = run_json(config.tracking_uri, champion.run_id, name) or {}
+    return {int(key): value for key, value in saved.items()}
+
+
 def _assign_with_champion(features: pd.DataFrame, champion: Champion, config: SegmentationConfig) -> pd.DataFrame:
     labels = np.asarray(load_model(champion, "sklearn").predict(segment_inputs(features)), dtype=int)
-    names = {
-        int(key): value
-        for key, value in (run_json(config.tracking_uri, champion.run_id, "segment_names") or {}).items()
-    }
+    names = _champion_json(champion, config, "segment_names")
     return _segments_frame(features, config, labels, names, champion.run_id, champion.version, champion.as_of_date)
 
 
@@ -297,27 +300,20 @@ def _update_champion(
     features: pd.DataFrame, champion: Champion, config: SegmentationConfig, updates: int, fingerprint: str
 ) -> pd.DataFrame:
     """partial_fit the champion's MiniBatchKMeans on customers who ordered since it was trained."""
-    import mlflow.sklearn
-
-    clusterer = mlflow.sklearn.load_model(champion.source.rsplit("/", 1)[0] + "/clusterer")
+    clusterer = load_model(champion, "sklearn", artifact="clusterer")
     transform, estimator = clusterer[:-1], clusterer[-1]
     last_ordered = pd.to_datetime(features["last_ordered_at"])
     updated = features[last_ordered >= pd.Timestamp(champion.as_of_date)]
     if len(updated) >= estimator.n_clusters:
         estimator.partial_fit(np.asarray(transform.transform(segment_inputs(updated))))
-    cluster_ids = {
-        int(key): value for key, value in (run_json(config.tracking_uri, champion.run_id, "cluster_ids") or {}).items()
-    }
+    cluster_ids = _champion_json(champion, config, "cluster_ids")
     space = np.asarray(transform.transform(segment_inputs(features)))
     labels = np.array([cluster_ids[int(c)] for c in estimator.predict(space)])
     centroids = {
         cluster_ids[index]: center.round(6).tolist() for index, center in enumerate(estimator.cluster_centers_)
     }
     result = Segmentation(labels, centroids, _quality(space, labels, config), pd.DataFrame(), cluster_ids, clusterer)
-    names = {
-        int(key): value
-        for key, value in (run_json(config.tracking_uri, champion.run_id, "segment_names") or {}).items()
-    }
+    names = _champion_json(champion, config, "segment_names")
     decision = Decision(True, True, f"partial_fit update {updates} of {config.refit_every - 1} between full refits")
     return _log_segments(
         features,

@@ -207,15 +207,16 @@ def champion(tracking_uri: str, family: str) -> Champion | None:
     )
 
 
-def load_model(model: Champion, flavor: str) -> Any:
-    """The champion's fitted estimator (sklearn or xgboost flavor), as it was logged."""
+def load_model(model: Champion, flavor: str, *, artifact: str = "model") -> Any:
+    """The champion's fitted estimator (sklearn or xgboost flavor), or another model its run logged."""
+    source = model.source if artifact == "model" else f"{model.source.rsplit('/', 1)[0]}/{artifact}"
     if flavor == "xgboost":
         import mlflow.xgboost
 
-        return mlflow.xgboost.load_model(model.source)
+        return mlflow.xgboost.load_model(source)
     import mlflow.sklearn
 
-    return mlflow.sklearn.load_model(model.source)
+    return mlflow.sklearn.load_model(source)
 
 
 def run_params(tracking_uri: str, run_id: str) -> dict[str, str]:

@@ -23,36 +23,25 @@ reference_features as (
     {{ customer_features_at(drift_reference_cutoff()) | indent(4) }}
 ),
 
-{% for feature in features -%}
-{%- set reference_sql -%}
-    select {{ feature }} as value from reference_features
-{%- endset -%}
-{%- set current_sql -%}
-    select {{ feature }} as value from {{ ref('customer_features') }}
-{%- endset -%}
-drift_{{ feature }} as (
+{#- (name, reference, current) of every distribution compared. -#}
+{%- set comparisons = [] -%}
+{%- for feature in features -%}
+    {%- do comparisons.append((
+        feature,
+        'select ' ~ feature ~ ' as value from reference_features',
+        'select ' ~ feature ~ ' as value from ' ~ ref('customer_features'))) -%}
+{%- endfor -%}
+{%- for prediction in predictions -%}
+    {%- do comparisons.append((
+        prediction,
+        'select ' ~ prediction ~ ' as value from ' ~ ref('score_history')
+            ~ ' where as_of_date = ' ~ previous_scoring_date(),
+        'select ' ~ prediction ~ ' as value from ' ~ ref('customer_scores'))) -%}
+{%- endfor %}
+{% for name, reference_sql, current_sql in comparisons -%}
+drift_{{ name }} as (
     select
-        '{{ feature }}' as feature,
-        statistics.psi,
-        statistics.ks
-    from (
-        {{ drift_statistics(reference_sql, current_sql) | indent(8) }}
-    ) as statistics
-),
-
-{% endfor -%}
-{% for prediction in predictions -%}
-{%- set reference_sql -%}
-    select {{ prediction }} as value
-    from {{ ref('score_history') }}
-    where as_of_date = {{ previous_scoring_date() }}
-{%- endset -%}
-{%- set current_sql -%}
-    select {{ prediction }} as value from {{ ref('customer_scores') }}
-{%- endset -%}
-drift_{{ prediction }} as (
-    select
-        '{{ prediction }}' as feature,
+        '{{ name }}' as feature,
         statistics.psi,
         statistics.ks
     from (

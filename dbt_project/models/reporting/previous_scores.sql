@@ -2,19 +2,6 @@
 
 with
 
-history as (
-    select
-        customer_id,
-        segment_id,
-        segment_name,
-        risk_tier,
-        churn_probability,
-        predicted_ltv,
-        churn_model_version,
-        as_of_date
-    from {{ ref('score_history') }}
-),
-
 previous_run as (
     select
         customer_id,
@@ -25,7 +12,7 @@ previous_run as (
         predicted_ltv,
         churn_model_version,
         as_of_date
-    from history
+    from {{ ref('score_history') }}
     where as_of_date = {{ previous_scoring_date() }}
 )
 

@@ -43,48 +43,54 @@ segments as (
     from {{ ref('segment_summary') }}
 ),
 
+triggers as (
+    select 'entered_high_risk_segment' as trigger_name
+    union all
+    select 'churn_risk_crossed_threshold' as trigger_name
+),
+
+compared as (
+    select
+        current_scores.customer_id,
+        previous_scores.segment_name as from_segment_name,
+        current_scores.segment_name as to_segment_name,
+        previous_scores.churn_probability as previous_churn_probability,
+        current_scores.churn_probability,
+        current_scores.predicted_ltv,
+        current_scores.value_tier,
+        current_scores.risk_tier,
+        current_scores.recommended_action,
+        previous_scores.as_of_date as previous_as_of_date,
+        current_scores.as_of_date,
+        current_scores.segment_id <> previous_scores.segment_id
+            and coalesce(segments.risk_tier = 'high', false) as entered_high_risk_segment,
+        previous_scores.churn_probability < {{ high_risk }}
+            and current_scores.churn_probability >= {{ high_risk }} as churn_risk_crossed_threshold
+    from current_scores
+    inner join previous_scores
+        on current_scores.customer_id = previous_scores.customer_id
+    left join segments
+        on current_scores.segment_id = segments.segment_id
+),
+
 changes as (
     select
-        current_scores.customer_id,
-        'entered_high_risk_segment' as trigger_name,
-        previous_scores.segment_name as from_segment_name,
-        current_scores.segment_name as to_segment_name,
-        previous_scores.churn_probability as previous_churn_probability,
-        current_scores.churn_probability,
-        current_scores.predicted_ltv,
-        current_scores.value_tier,
-        current_scores.risk_tier,
-        current_scores.recommended_action,
-        previous_scores.as_of_date as previous_as_of_date,
-        current_scores.as_of_date
-    from current_scores
-    inner join previous_scores
-        on current_scores.customer_id = previous_scores.customer_id
-    inner join segments
-        on current_scores.segment_id = segments.segment_id
-    where
-        current_scores.segment_id <> previous_scores.segment_id
-        and segments.risk_tier = 'high'
-    union all
-    select
-        current_scores.customer_id,
-        'churn_risk_crossed_threshold' as trigger_name,
-        previous_scores.segment_name as from_segment_name,
-        current_scores.segment_name as to_segment_name,
-        previous_scores.churn_probability as previous_churn_probability,
-        current_scores.churn_probability,
-        current_scores.predicted_ltv,
-        current_scores.value_tier,
-        current_scores.risk_tier,
-        current_scores.recommended_action,
-        previous_scores.as_of_date as previous_as_of_date,
-        current_scores.as_of_date
-    from current_scores
-    inner join previous_scores
-        on current_scores.customer_id = previous_scores.customer_id
-    where
-        previous_scores.churn_probability < {{ high_risk }}
-        and current_scores.churn_probability >= {{ high_risk }}
+        compared.customer_id,
+        triggers.trigger_name,
+        compared.from_segment_name,
+        compared.to_segment_name,
+        compared.previous_churn_probability,
+        compared.churn_probability,
+        compared.predicted_ltv,
+        compared.value_tier,
+        compared.risk_tier,
+        compared.recommended_action,
+        compared.previous_as_of_date,
+        compared.as_of_date
+    from compared
+    inner join triggers
+        on (triggers.trigger_name = 'entered_high_risk_segment' and compared.entered_high_risk_segment)
+        or (triggers.trigger_name = 'churn_risk_crossed_threshold' and compared.churn_risk_crossed_threshold)
 ),
 
 events as (

@@ -22,6 +22,7 @@ def test_dbt_build_segment_history_accumulates_and_reruns_change_nothing(tmp_pat
     history_rows = workspace.query("select * from reporting.segment_size_history order by as_of_date, segment_id")
     snapshot_rows = workspace.scalar("select count(*) from reporting.snp_customer_segments")
     transitions = workspace.query("select customer_id, moved_on from reporting.segment_transitions order by 1")
+    events = workspace.query("select * from reporting.segment_change_actions order by event_id")
     # The same build again, and a full refresh: history must survive unchanged.
     workspace.run("build", "--as-of-date", "2011-10-01", check=True)
     workspace.run("build", "--as-of-date", "2011-10-01", "--full-refresh", check=True)
@@ -42,3 +43,8 @@ def test_dbt_build_segment_history_accumulates_and_reruns_change_nothing(tmp_pat
     assert workspace.scalar("select count(*) from reporting.snp_customer_segments") == snapshot_rows
     matrix_total = workspace.scalar("select sum(customers) from reporting.segment_transition_matrix")
     assert matrix_total == len(transitions)
+    # The outbox: events only for the second build, and reruns add none (created_at unchanged too).
+    assert events, "some customers crossed into high risk between two builds two months apart"
+    assert {str(row[-2]) for row in events} == {"2011-10-01"}
+    assert workspace.query("select * from reporting.segment_change_actions order by event_id") == events
+    assert workspace.scalar("select count(distinct as_of_date) from reporting.score_history") == 2

@@ -37,6 +37,7 @@ def customer_features(customers: int, seed: int, as_of_date: str = "2011-09-10")
             "cancelled_orders": rng.poisson(0.3, customers),
             "return_rate": rng.uniform(0, 0.2, customers),
             "as_of_date": pd.Timestamp(as_of_date),
+            "last_ordered_at": pd.Timestamp(as_of_date) - pd.to_timedelta(recency, unit="D"),
         }
     )
     assert set(MODEL_FEATURES) <= set(frame.columns)

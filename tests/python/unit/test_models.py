@@ -13,7 +13,8 @@ from models_py.bgnbd import BgNbd, GammaGamma
 from models_py.config import ChurnConfig, LtvConfig, SegmentationConfig
 from models_py.errors import RetailError
 from models_py.features import design_matrix
-from models_py.tracking import model_metrics_table
+from models_py.retraining import RETRAIN, Decision
+from models_py.tracking import champion, model_metrics_table, run_params
 from tests.python.unit.synthetic import customer_features, training_snapshots
 
 
@@ -186,3 +187,57 @@ def test_artifacts_are_stored_beside_the_sqlite_store(tracking_uri: str, tmp_pat
 
     assert artifact_location(tracking_uri) == (tmp_path / "mlartifacts").as_uri()
     assert artifact_location("http://127.0.0.1:5000") is None
+
+
+def test_champion_scores_exactly_like_the_model_it_registered(tracking_uri: str) -> None:
+    config = ChurnConfig(tracking_uri=tracking_uri)
+    snapshots, features = training_snapshots(600, seed=21), customer_features(300, seed=22)
+
+    trained = churn.fit_and_score(snapshots, features, config)
+    registered = champion(tracking_uri, "churn")
+    assert registered is not None
+    scored = churn.fit_and_score(snapshots, features, config, Decision(False, False, "test"), registered)
+
+    assert registered.version == 1 and registered.as_of_date == "2011-09-10"
+    np.testing.assert_allclose(scored["churn_probability"], trained["churn_probability"])
+    assert (scored["model_version"] == 1).all() and (scored["model_run_id"] == trained["model_run_id"]).all()
+
+
+def test_backfill_model_is_registered_but_not_promoted(tracking_uri: str) -> None:
+    config = LtvConfig(tracking_uri=tracking_uri)
+    snapshots = training_snapshots(600, seed=23)
+    ltv.fit_and_score(snapshots, customer_features(300, seed=24), config)
+
+    backfill = ltv.fit_and_score(
+        snapshots, customer_features(300, seed=24, as_of_date="2011-06-01"), config, Decision(True, False, "backfill")
+    )
+
+    current = champion(tracking_uri, "ltv")
+    assert current is not None and current.version == 1
+    assert (backfill["model_version"] == 2).all()
+
+
+def test_segments_partial_fit_between_full_refits_keeps_ids(tracking_uri: str) -> None:
+    config = SegmentationConfig(
+        algorithm="minibatch_kmeans", k_min=4, k_max=4, refit_every=3, tracking_uri=tracking_uri
+    )
+    keep = Decision(False, False, "scheduled build")
+    updates = []
+    ids: set[int] = set()
+    for week, as_of in enumerate(("2011-09-10", "2011-09-17", "2011-09-24", "2011-10-01")):
+        features = customer_features(400, seed=30 + week, as_of_date=as_of)
+        current = champion(tracking_uri, "segmentation")
+        result = segmentation.segment_customers(features, config, keep if current else RETRAIN, current)
+        params = run_params(tracking_uri, str(result["model_run_id"].iloc[0]))
+        updates.append((params["update"], int(params["updates_since_refit"])))
+        ids = ids or set(result["segment_id"])
+        assert set(result["segment_id"]) <= ids
+
+    # Week 1 fits (no champion), weeks 2-3 update by partial_fit, week 4 refits (K = 3).
+    assert updates == [("refit", 0), ("partial_fit", 1), ("partial_fit", 2), ("refit", 0)]
+
+
+def test_partial_fit_needs_minibatch_kmeans(tracking_uri: str) -> None:
+    config = SegmentationConfig(algorithm="kmeans", refit_every=3, tracking_uri=tracking_uri)
+    with pytest.raises(RetailError, match="needs segmentation_algorithm minibatch_kmeans"):
+        segmentation.segment_customers(customer_features(100, seed=1), config)
