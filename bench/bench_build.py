@@ -22,7 +22,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 REAL_DATA = PROJECT_DIR.parent / "shared" / "data" / "online_retail.csv.gz"
 RETAIL = Path(sys.executable).parent / "retail"
-STEPS = ("generate", "ingest", "build")
+STEPS = ("generate", "ingest", "build", "append")
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,16 @@ def bench_dataset(
     if "build" in steps:
         seconds, peak = measure([str(RETAIL), "build"], env)
         results.append(Measurement(name, "dbt build", raw_row_count(warehouse), seconds, peak))
+    if "append" in steps:
+        # A scheduled day: a batch of 1% of the rows (another seed, so dates overlap: late rows), then the
+        # incremental build; compare with the full build above.
+        batch = workdir / name / f"batch.{fmt}"
+        batch_rows = max(1_000, raw_row_count(warehouse) // 100)
+        measure([str(RETAIL), "demo-data", "--rows", str(batch_rows), "--seed", "7", "--out", str(batch)], env)
+        seconds, peak = measure([str(RETAIL), "ingest", "--append", str(batch)], env)
+        results.append(Measurement(name, "append 1%", file_row_count(batch), seconds, peak))
+        seconds, peak = measure([str(RETAIL), "build"], env)
+        results.append(Measurement(name, "incr build", raw_row_count(warehouse), seconds, peak))
     return results
 
 

@@ -150,6 +150,8 @@ def plan_table(
 
 def planned(plan: pd.DataFrame, family: str) -> tuple[Decision, Champion | None]:
     """This build's decision for ``family`` from ``ml.retraining_plan``, and the champion if any."""
+    if plan.empty:  # no customers (e.g. `dbt build --empty`): nothing to score, nothing to reuse
+        return RETRAIN, None
     rows = plan[plan["family"] == family]
     if rows.empty:
         raise RetailError(f"ml.retraining_plan has no row for {family}: rebuild it with the ml models")

@@ -28,8 +28,10 @@ sizes as (
         count(*) as customers,
         cast(sum(monetary) as decimal(18, 2)) as monetary,
         cast(sum(monetary_last_90d) as decimal(18, 2)) as revenue_last_90d,
-        avg(churn_probability) as mean_churn_probability,
-        sum(predicted_ltv) as total_predicted_ltv,
+        -- Rounded: a parallel float sum varies in its last digits from run to
+        -- run, and a rerun must leave the history byte for byte unchanged.
+        round(avg(churn_probability), 9) as mean_churn_probability,
+        round(sum(predicted_ltv), 4) as total_predicted_ltv,
         as_of_date
     from customer_scores
     group by segment_id, as_of_date

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -200,3 +201,26 @@ def test_real_data_known_customers(real_build: Workspace) -> None:
     assert features.loc["12346", "return_rate"] == pytest.approx(0.5)
     assert features.loc["12347", "frequency"] == 7
     assert features.loc["12347", "recency_days"] == 3
+
+
+def test_real_data_weekly_replay_records_history_and_transitions(
+    real_build: Workspace, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The last six weeks, to keep CI short; the full weekly replay (25 batches) is in the README.
+    into = tmp_path_factory.mktemp("replay") / "retail.duckdb"
+    result = real_build.run(
+        "replay", "--by", "week", "--start", "2011-11-01", "--refit-every", "3", "--into", into, check=True
+    )
+
+    con = duckdb.connect(str(into), read_only=True)
+    try:
+        history = con.execute("select count(distinct as_of_date), count(*) from reporting.segment_size_history")
+        builds, history_rows = history.fetchone() or (0, 0)
+        moves = con.execute("select sum(customers) from reporting.segment_transition_matrix").fetchone()
+        accounted = con.execute("select sum(rows_affected) from marts.data_quality").fetchone()
+    finally:
+        con.close()
+    assert builds >= 6 and history_rows >= 4 * builds
+    assert moves is not None and moves[0] > 0
+    assert accounted == (541_909,)
+    assert "segment_transitions:" in result.stdout and "->" in result.stdout
