@@ -63,6 +63,10 @@ def replay_settings(settings: Settings, into: Path) -> Settings:
     return replace(settings, warehouse_path=into, tracking_uri=f"sqlite:///{into.parent / (into.stem + '_mlflow.db')}")
 
 
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
 def _churn_horizon_days(project_dir: Path) -> int:
     project = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
     return int(project.get("vars", {}).get("churn_horizon_days", 90))
@@ -80,7 +84,7 @@ def plan_batches(source: Path, scratch: Path, options: ReplayOptions, default_st
     if not source.exists():
         raise RetailError(f"warehouse {source} does not exist: load a file with `retail ingest FILE` first")
     with connect(scratch) as con:
-        con.execute(f"attach '{source}' as source (read_only)")
+        con.execute(f"attach '{_quoted(source)}' as source (read_only)")
         loaded = con.execute(
             "select count(*) from information_schema.tables "
             "where table_catalog = 'source' and table_schema = 'raw' and table_name = 'transactions'"
@@ -129,11 +133,16 @@ def plan_batches(source: Path, scratch: Path, options: ReplayOptions, default_st
             from keyed
             """
         )
-        # Renumber 1, 2, ... whether or not there was history before the start.
+        # Batches numbered 1, 2, ... whether or not there was history before the
+        # start; row numbers made unique within a batch, which may merge loads.
         con.execute(
             """
             create or replace table replay_rows as
-            select * exclude (batch), dense_rank() over (order by batch) as batch from replay_rows
+            select
+                * exclude (batch, _source_row_number),
+                row_number() over (partition by batch order by _load_id, _source_row_number) as _source_row_number,
+                dense_rank() over (order by batch) as batch
+            from replay_rows
             """
         )
         rows = con.execute(
@@ -150,11 +159,11 @@ def append_batch(warehouse: Path, scratch: Path, batch: Batch, memory_limit: str
         con.execute("create schema if not exists raw")
         con.execute(RAW_TRANSACTIONS_DDL)
         con.execute(RAW_LOADS_DDL)
-        con.execute(f"attach '{scratch}' as scratch (read_only)")
+        con.execute(f"attach '{_quoted(scratch)}' as scratch (read_only)")
         con.execute("begin transaction")
         con.execute(
             """
-            insert into raw.transactions
+            insert into raw.transactions by name
             select * exclude (replay_at, batch) replace (? as _load_id, ? as _loaded_at)
             from scratch.replay_rows
             where batch = ?
