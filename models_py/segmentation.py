@@ -260,11 +260,12 @@ def segment_customers(
     previous = run_json(config.tracking_uri, champion.run_id, "centroids") if champion else None
     previous_centroids = {int(key): value for key, value in previous.items()} if previous else None
     result = fit_segments(features, config, previous_centroids)
+    assignment = assignment_model(features, result.labels)
     if config.algorithm != "dbscan":
-        # Label by the assignment model the champion scores with, so a later
-        # build on unchanged features assigns every customer the same segment.
-        labels = assignment_model(features, result.labels).predict(segment_inputs(features))
-        result = replace(result, labels=np.asarray(labels, dtype=int))
+        # Label with the very assignment model that is logged and later scores
+        # as champion: a build on unchanged features then gives every customer
+        # the same segment.
+        result = replace(result, labels=np.asarray(assignment.predict(segment_inputs(features)), dtype=int))
     names = name_segments(features, result.labels)
     return _log_segments(
         features,
@@ -281,6 +282,7 @@ def segment_customers(
             "update": "refit",
             "updates_since_refit": 0,
         },
+        assignment=assignment,
     )
 
 
@@ -336,7 +338,13 @@ def _log_segments(
     fingerprint: str,
     params: dict[str, object],
     transform: Pipeline | None = None,
+    assignment: Pipeline | None = None,
 ) -> pd.DataFrame:
+    """Log the run, register the version, return the segment table.
+
+    ``assignment``: the model that produced the labels, logged as is; without
+    it one is fitted to the labels.
+    """
     as_of_date = as_of_date_of(features)
     with start_run(config.tracking_uri, "segmentation", f"segmentation {as_of_date}") as run:
         run.log_params(
@@ -361,7 +369,7 @@ def _log_segments(
         run.log_json("segment_names", {str(key): value for key, value in names.items()})
         run.log_json("cluster_ids", {str(key): value for key, value in result.cluster_ids.items()})
         example = segment_inputs(features).head(50)
-        run.log_model(assignment_model(features, result.labels), "sklearn", example)
+        run.log_model(assignment or assignment_model(features, result.labels), "sklearn", example)
         if isinstance(result.estimator, MiniBatchKMeans):
             clusterer = make_pipeline(
                 *[step for _, step in (transform or space_transformer(features)).steps], result.estimator

@@ -31,7 +31,8 @@ transitions as (
         segment_name as to_segment_name,
         from_segment_id,
         segment_id as to_segment_id,
-        cast(dbt_valid_from as date) as moved_on
+        cast(dbt_valid_from as date) as moved_on,
+        dbt_valid_from as moved_at
     from ordered_spells
     where from_segment_id is not null
 )

@@ -35,7 +35,7 @@ def test_dbt_build_segment_history_accumulates_and_reruns_change_nothing(tmp_pat
         "select sum(customers) from reporting.segment_size_history where as_of_date = '2011-08-01'"
     )
     assert first_build_customers == workspace.scalar(
-        "select count(*) from reporting.snp_customer_segments where dbt_valid_from = '2011-08-01'"
+        "select count(*) from reporting.snp_customer_segments where cast(dbt_valid_from as date) = '2011-08-01'"
     )
     assert (
         workspace.query("select * from reporting.segment_size_history order by as_of_date, segment_id") == history_rows
