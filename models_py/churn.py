@@ -191,11 +191,9 @@ def fit_and_score(
         run.log_model(final, flavor, design_matrix(current.head(50)), method="predict_proba")
         version = run.register(
             "churn",
-            {
-                "as_of_date": as_of_date,
-                "reference_cutoff": as_of_date_of(validation),
-                "config_fingerprint": fingerprint,
-            },
+            as_of_date=as_of_date,
+            reference_cutoff=as_of_date_of(validation),
+            config_fingerprint=fingerprint,
             promote=decision.promote,
         )
         run_id = run.run_id

@@ -377,9 +377,12 @@ def _log_segments(
             run.log_model(clusterer, "sklearn", example, artifact_path="clusterer")
         elif isinstance(result.estimator, Pipeline):
             run.log_model(result.estimator, "sklearn", example, artifact_path="clusterer")
+        # Segments are fitted on the customers at as_of_date itself.
         version = run.register(
             "segmentation",
-            {"as_of_date": as_of_date, "reference_cutoff": as_of_date, "config_fingerprint": fingerprint},
+            as_of_date=as_of_date,
+            reference_cutoff=as_of_date,
+            config_fingerprint=fingerprint,
             promote=decision.promote,
         )
         run_id = run.run_id

@@ -99,8 +99,19 @@ class TrackedRun:
             )
             self.client.log_artifacts(self.run_id, str(target), artifact_path)
 
-    def register(self, family: str, tags: Mapping[str, object], *, promote: bool) -> int:
-        """Register the run's ``model`` artifact as a new version; with ``promote`` it becomes the champion."""
+    def register(
+        self, family: str, *, as_of_date: str, reference_cutoff: str, config_fingerprint: str, promote: bool
+    ) -> int:
+        """Register the run's ``model`` artifact as a new version; with ``promote`` it becomes the champion.
+
+        The tags are what ``champion()`` reads back: when it was trained, the
+        cutoff of the snapshot it was refitted on, and its settings' fingerprint.
+        """
+        tags = {
+            "as_of_date": as_of_date,
+            "reference_cutoff": reference_cutoff,
+            "config_fingerprint": config_fingerprint,
+        }
         from mlflow.exceptions import MlflowException
 
         name = registered_model_name(family)
@@ -109,9 +120,7 @@ class TrackedRun:
         except MlflowException:
             self.client.create_registered_model(name)
         source = f"{self.client.get_run(self.run_id).info.artifact_uri}/model"
-        version = self.client.create_model_version(
-            name, source, run_id=self.run_id, tags={key: str(value) for key, value in tags.items()}
-        )
+        version = self.client.create_model_version(name, source, run_id=self.run_id, tags=tags)
         if promote:
             self.client.set_registered_model_alias(name, CHAMPION_ALIAS, version.version)
         return int(version.version)

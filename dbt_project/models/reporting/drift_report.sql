@@ -57,22 +57,27 @@ reference_history as (
     from reference_features
 ),
 
-feature_drift as (
-    {%- for feature in features %}
-    select feature, psi, ks from drift_{{ feature }}
+{#- kind: feature or prediction; the two are graded differently below. -#}
+all_drift as (
+    {%- for name, _, _ in comparisons %}
+    select
+        '{{ 'feature' if name in features else 'prediction' }}' as kind,
+        feature,
+        psi,
+        ks
+    from drift_{{ name }}
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
 ),
 
+feature_drift as (
+    select feature, psi, ks from all_drift where kind = 'feature'
+),
+
 prediction_drift as (
-    {%- for prediction in predictions %}
-    select feature, psi, ks from drift_{{ prediction }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    select feature, psi, ks from all_drift where kind = 'prediction'
 ),
 
 performance as (
