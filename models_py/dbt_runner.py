@@ -48,7 +48,8 @@ class DbtSession:
             if self.reuse_manifest:
                 key = json.dumps(dict(variables or {}), sort_keys=True)
                 if key not in self._manifests:
-                    parse = ["parse", "--project-dir", project, "--profiles-dir", project]
+                    # Quiet: the parse is plumbing; the command itself reports.
+                    parse = ["parse", "--log-level", "none", "--project-dir", project, "--profiles-dir", project]
                     parsed = dbtRunner().invoke(parse + (["--vars", key] if variables else []))
                     self._manifests[key] = parsed.result if parsed.success else None
                 manifest = self._manifests[key]
