@@ -99,3 +99,21 @@ def test_incremental_build_after_a_replacing_load_starts_over(tmp_path: Path) ->
 
     assert workspace.scalar(f"select count(distinct load_id) from {CLASSIFIED}") == 1
     assert incremental == table_state(workspace, (*MARTS, CLASSIFIED))
+
+
+def test_late_rows_on_the_same_as_of_date_make_later_segment_versions(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path)
+    demo = tmp_path / "demo.csv"
+    late = tmp_path / "late.csv"
+    workspace.run("demo-data", "--rows", "30000", "--out", demo, check=True)
+    # Another seed, same calendar: the batch changes customers without moving as_of_date.
+    workspace.run("demo-data", "--rows", "3000", "--seed", "7", "--out", late, check=True)
+    workspace.run("ingest", demo, check=True)
+    no_drift = ("--exclude", "test_name:psi_within_threshold")
+    workspace.run("build", "--as-of-date", "2011-12-01", *no_drift, check=True)
+
+    workspace.run("ingest", "--append", late, check=True)
+    workspace.run("build", "--as-of-date", "2011-12-01", *no_drift, check=True)
+
+    moves = workspace.scalar("select count(*) from reporting.segment_transitions where moved_on = '2011-12-01'")
+    assert moves > 0, "the late rows moved some customers, recorded as later versions of the same date"
