@@ -57,7 +57,8 @@ reference_history as (
     from reference_features
 ),
 
-{#- kind: feature or prediction; the two are graded differently below. -#}
+{#- kind: feature (against the model's reference) or prediction (against
+    the previous build's scores). -#}
 all_drift as (
     {%- for name, _, _ in comparisons %}
     select
@@ -72,14 +73,6 @@ all_drift as (
     {%- endfor %}
 ),
 
-feature_drift as (
-    select feature, psi, ks from all_drift where kind = 'feature'
-),
-
-prediction_drift as (
-    select feature, psi, ks from all_drift where kind = 'prediction'
-),
-
 performance as (
     select
         scored_as_of_date,
@@ -91,22 +84,25 @@ performance as (
 ),
 
 checks as (
+    -- Features are not graded while the reference has too little history;
+    -- predictions are not reported before there is a previous build.
     select
-        {{ dbt.concat(["'feature_psi:'", 'feature']) }} as check_name,
+        {{ dbt.concat(['kind', "'_psi:'", 'feature']) }} as check_name,
         feature,
         'psi' as statistic,
         psi as value,
         {{ warn_psi }} as warn_threshold,
         {{ error_psi }} as error_threshold,
         case
-            when reference_history.history_days < {{ min_history_days }}
+            when kind = 'feature' and reference_history.history_days < {{ min_history_days }}
                 then 'not_graded'
             when psi >= {{ error_psi }} then 'error'
             when psi >= {{ warn_psi }} then 'warn'
             else 'ok'
         end as status
-    from feature_drift
+    from all_drift
     cross join reference_history
+    where kind = 'feature' or {{ previous_scoring_date() }} is not null
     union all
     select
         {{ dbt.concat(["'feature_ks:'", 'feature']) }} as check_name,
@@ -116,23 +112,8 @@ checks as (
         cast(null as {{ type_double() }}) as warn_threshold,
         cast(null as {{ type_double() }}) as error_threshold,
         'info' as status
-    from feature_drift
-    union all
-    -- No previous build yet: the reference is empty and nothing is reported.
-    select
-        {{ dbt.concat(["'prediction_psi:'", 'feature']) }} as check_name,
-        feature,
-        'psi' as statistic,
-        psi as value,
-        {{ warn_psi }} as warn_threshold,
-        {{ error_psi }} as error_threshold,
-        case
-            when psi >= {{ error_psi }} then 'error'
-            when psi >= {{ warn_psi }} then 'warn'
-            else 'ok'
-        end as status
-    from prediction_drift
-    where {{ previous_scoring_date() }} is not null
+    from all_drift
+    where kind = 'feature'
     union all
     select
         {{ dbt.concat(["'performance_roc_auc:'", dbt.safe_cast('scored_as_of_date', dbt.type_string())]) }}
