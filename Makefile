@@ -14,9 +14,11 @@ run: setup
 	$(UV) run retail build
 
 # Set up, then run every check: lint, types, and the pytest suite (unit, dbt
-# build integration, real data).
+# build integration, real data, the Evidence site). Two workers: most tests
+# wait on dbt or npm; tests sharing a built warehouse stay on one worker
+# (xdist_group), so it is built once.
 test: lint
-	$(UV) run pytest
+	$(UV) run pytest -n 2 --dist loadgroup
 
 lint: setup
 	$(UV) run ruff check models_py tests bench dbt_project
@@ -27,4 +29,4 @@ bench: setup
 	$(UV) run python bench/bench_build.py
 
 clean:
-	rm -rf target logs warehouse/*.duckdb warehouse/*.wal warehouse/demo
+	rm -rf target logs reports test-artifacts warehouse/*.duckdb warehouse/*.wal warehouse/demo warehouse/published

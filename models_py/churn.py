@@ -103,18 +103,37 @@ def _scores(
     )
 
 
+@dataclass(frozen=True)
+class RegisteredChurnModel:
+    """A registered churn model version with the candidate and contact threshold its run chose."""
+
+    estimator: Any
+    model_name: str
+    decision_threshold: float
+
+    def probabilities(self, features: pd.DataFrame) -> np.ndarray:
+        """Churn probability per row of ``features`` (the MODEL_FEATURES columns)."""
+        return np.asarray(self.estimator.predict_proba(design_matrix(features))[:, 1], dtype=float)
+
+
+def _flavor(model_name: str) -> str:
+    return "xgboost" if model_name == "xgboost" else "sklearn"
+
+
+def load_registered(model: Champion, tracking_uri: str) -> RegisteredChurnModel:
+    params = run_params(tracking_uri, model.run_id)
+    model_name = params["chosen_model"]
+    return RegisteredChurnModel(load_model(model, _flavor(model_name)), model_name, float(params["decision_threshold"]))
+
+
 def score_with_champion(current: pd.DataFrame, champion: Champion, config: ChurnConfig) -> pd.DataFrame:
     """Score with the registered champion: its model, its chosen candidate and threshold."""
-    params = run_params(config.tracking_uri, champion.run_id)
-    model_name = params["chosen_model"]
-    model = load_model(champion, "xgboost" if model_name == "xgboost" else "sklearn")
-    threshold = float(params["decision_threshold"])
-    probabilities = model.predict_proba(design_matrix(current))[:, 1]
+    registered = load_registered(champion, config.tracking_uri)
     return _scores(
         current,
-        model_name,
-        probabilities,
-        threshold,
+        registered.model_name,
+        registered.probabilities(current),
+        registered.decision_threshold,
         run_id=champion.run_id,
         model_version=champion.version,
         trained_as_of_date=champion.as_of_date,
@@ -187,8 +206,7 @@ def fit_and_score(
             if row["customers"] > 0
         }
         run.log_metrics("validation", "chosen", calibration)
-        flavor = "xgboost" if best.name == "xgboost" else "sklearn"
-        run.log_model(final, flavor, design_matrix(current.head(50)), method="predict_proba")
+        run.log_model(final, _flavor(best.name), design_matrix(current.head(50)), method="predict_proba")
         version = run.register(
             "churn",
             as_of_date=as_of_date,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import datetime
@@ -14,16 +15,21 @@ from models_py.demo_data import DemoDataConfig, write_demo_data
 from models_py.errors import RetailError
 from models_py.ingest import CURRENT_LOADS, ingest_file
 from models_py.mapping import load_mapping
+from models_py.publish import publish
 from models_py.replay import BatchResult, ReplayOptions, replay_settings, run_replay
+from models_py.reporting.evidence import export_evidence
+from models_py.reporting.strategic import write_strategic_report
 from models_py.settings import Settings
 from models_py.warehouse import connect, table_exists
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
-    """retail-retention: raw e-commerce transactions in, a DuckDB warehouse of customer features out.
+    """retail-retention: raw e-commerce transactions in; segments, churn risk, lifetime value
+    and retention actions out, in a DuckDB warehouse built by dbt.
 
-    The warehouse file is warehouse/retail.duckdb unless RETAIL_WAREHOUSE names another.
+    The warehouse file is warehouse/retail.duckdb unless RETAIL_WAREHOUSE names another;
+    readers (BI, the API, Evidence) use its published copy in warehouse/published/.
     """
 
 
@@ -118,7 +124,97 @@ def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> 
     if not outcome.success and _retrain_on_drift(settings, outcome):
         outcome = run_dbt(settings, ["build", *args], variables={**variables, "retrain": True})
     if not outcome.success:
+        click.echo(f"build failed: the publication at {settings.published_path} was left as it was", err=True)
         sys.exit(1)
+    partial = sorted({arg.split("=", 1)[0] for arg in args} & PARTIAL_BUILD_FLAGS)
+    if partial:
+        click.echo(
+            f"partial build ({', '.join(partial)}): not published, so readers keep the last full build; "
+            "`retail publish` publishes the warehouse as it is"
+        )
+        return
+    _publish_and_report(settings)
+
+
+# A build limited by these leaves some tables from an earlier build: publishing
+# it would hand readers a mix of two builds.
+PARTIAL_BUILD_FLAGS = frozenset({"-s", "--select", "-m", "--models", "--exclude", "--selector", "--empty"})
+
+
+def _publish_and_report(settings: Settings) -> None:
+    publication = publish(settings.warehouse_path, settings.published_path)
+    click.echo(
+        f"published {len(publication.row_counts)} tables (as_of_date {publication.as_of_date}) "
+        f"to {publication.path} for BI tools, the API and Evidence"
+    )
+    report = write_strategic_report(settings.published_path, settings.reports_dir)
+    click.echo(f"strategic report: {report.markdown_path} and {report.html_path}")
+
+
+@cli.command("publish")
+def publish_command() -> None:
+    """Publish the warehouse for readers and write the strategic report.
+
+    `retail build` does this after every successful full build; run it after a
+    plain `dbt build` or a partial build. The published copy
+    (warehouse/published/retail.duckdb, or RETAIL_PUBLISHED_WAREHOUSE) is
+    swapped in atomically: readers see the previous or the new publication.
+    """
+    _publish_and_report(Settings.from_env())
+
+
+@cli.command()
+def report() -> None:
+    """Write the strategic report (Markdown and HTML) from the published warehouse."""
+    settings = Settings.from_env()
+    written = write_strategic_report(settings.published_path, settings.reports_dir)
+    click.echo(f"strategic report: {written.markdown_path} and {written.html_path}")
+
+
+@cli.group()
+def export() -> None:
+    """Export the published warehouse for other tools."""
+
+
+@export.command("evidence")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for the Evidence project (created; files the export does not write are kept).",
+)
+def export_evidence_command(out: Path) -> None:
+    """Write an Evidence project (pages, source queries, pinned npm packages) reading the published warehouse."""
+    settings = Settings.from_env()
+    written = export_evidence(settings.published_path, out)
+    click.echo(
+        f"wrote {len(written)} files to {out}; then: cd {out} && npm install && npm run sources && npm run build"
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Start the scoring API on the published warehouse (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from models_py.api import create_app
+
+    uvicorn.run(create_app(Settings.from_env()), host=host, port=port)
+
+
+@cli.command()
+@click.option("--serve", "serve_site", is_flag=True, help="Then serve the site (dbt docs serve).")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port for --serve.")
+def docs(serve_site: bool, port: int) -> None:
+    """Generate the dbt docs lineage site, also as one static HTML file (target/static_index.html)."""
+    settings = Settings.from_env()
+    _run_dbt_or_exit(settings, ["docs", "generate", "--static"])
+    target = Path(os.environ.get("DBT_TARGET_PATH") or settings.project_dir / "target")
+    click.echo(f"docs site: {target / 'index.html'}; single file: {target / 'static_index.html'}")
+    if serve_site:
+        _run_dbt_or_exit(settings, ["docs", "serve", "--port", str(port)])
 
 
 def _split_vars(dbt_args: tuple[str, ...]) -> tuple[list[str], dict[str, object]]:

@@ -73,6 +73,17 @@ def evaluate(fit: pd.DataFrame, validation: pd.DataFrame, config: LtvConfig) -> 
     }
 
 
+def predict_ltv(model: XGBRegressor, features: pd.DataFrame) -> np.ndarray:
+    """Predicted spend per row of ``features`` (the MODEL_FEATURES columns), never negative."""
+    predicted: np.ndarray = np.clip(np.asarray(model.predict(design_matrix(features)), dtype=float), 0, None)
+    return predicted
+
+
+def load_registered(model: Champion) -> XGBRegressor:
+    regressor: XGBRegressor = load_model(model, "xgboost")
+    return regressor
+
+
 def _scores(current: pd.DataFrame, predicted: np.ndarray, config: LtvConfig, **run: object) -> pd.DataFrame:
     return output_frame(
         LTV_SCHEMA,
@@ -101,7 +112,7 @@ def fit_and_score(
     as_of_date = as_of_date_of(current)
     current = current.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
     if not decision.retrain and champion is not None:
-        predicted = np.clip(load_model(champion, "xgboost").predict(design_matrix(current)), 0, None)
+        predicted = predict_ltv(load_registered(champion), current)
         return _scores(
             current,
             predicted,
@@ -114,7 +125,7 @@ def fit_and_score(
     fit, validation = split_snapshots(snapshots)
     metrics = evaluate(fit, validation, config)
     final = fit_regressor(validation, config)
-    predicted = np.clip(final.predict(design_matrix(current)), 0, None)
+    predicted = predict_ltv(final, current)
     with start_run(config.tracking_uri, "ltv", f"ltv {as_of_date}") as run:
         run.log_params(
             {

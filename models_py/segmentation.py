@@ -286,16 +286,39 @@ def segment_customers(
     )
 
 
-def _champion_json(champion: Champion, config: SegmentationConfig, name: str) -> dict[int, Any]:
-    """A by-segment JSON artifact of the champion's run (names, cluster ids), keys back to int."""
-    saved = run_json(config.tracking_uri, champion.run_id, name) or {}
+def _by_segment_json(tracking_uri: str, run_id: str, name: str) -> dict[int, Any]:
+    """A by-segment JSON artifact of a run (names, cluster ids), keys back to int."""
+    saved = run_json(tracking_uri, run_id, name) or {}
     return {int(key): value for key, value in saved.items()}
 
 
+def segment_name(names: dict[int, str], label: int) -> str:
+    return names.get(int(label), f"segment {int(label)}")
+
+
+@dataclass(frozen=True)
+class RegisteredSegmentation:
+    """A registered segmentation version: its assignment model and its segment names."""
+
+    assignment: Pipeline
+    names: dict[int, str]
+
+    def labels(self, features: pd.DataFrame) -> np.ndarray:
+        """Segment id per row of ``features`` (the SEGMENT_FEATURES columns)."""
+        return np.asarray(self.assignment.predict(segment_inputs(features)), dtype=int)
+
+
+def load_registered(model: Champion, tracking_uri: str) -> RegisteredSegmentation:
+    names = _by_segment_json(tracking_uri, model.run_id, "segment_names")
+    return RegisteredSegmentation(load_model(model, "sklearn"), names)
+
+
 def _assign_with_champion(features: pd.DataFrame, champion: Champion, config: SegmentationConfig) -> pd.DataFrame:
-    labels = np.asarray(load_model(champion, "sklearn").predict(segment_inputs(features)), dtype=int)
-    names = _champion_json(champion, config, "segment_names")
-    return _segments_frame(features, config, labels, names, champion.run_id, champion.version, champion.as_of_date)
+    registered = load_registered(champion, config.tracking_uri)
+    labels = registered.labels(features)
+    return _segments_frame(
+        features, config, labels, registered.names, champion.run_id, champion.version, champion.as_of_date
+    )
 
 
 def _update_champion(
@@ -308,14 +331,14 @@ def _update_champion(
     updated = features[last_ordered >= pd.Timestamp(champion.as_of_date)]
     if len(updated) >= estimator.n_clusters:
         estimator.partial_fit(np.asarray(transform.transform(segment_inputs(updated))))
-    cluster_ids = _champion_json(champion, config, "cluster_ids")
+    cluster_ids = _by_segment_json(config.tracking_uri, champion.run_id, "cluster_ids")
     space = np.asarray(transform.transform(segment_inputs(features)))
     labels = np.array([cluster_ids[int(c)] for c in estimator.predict(space)])
     centroids = {
         cluster_ids[index]: center.round(6).tolist() for index, center in enumerate(estimator.cluster_centers_)
     }
     result = Segmentation(labels, centroids, _quality(space, labels, config), pd.DataFrame(), cluster_ids, clusterer)
-    names = _champion_json(champion, config, "segment_names")
+    names = _by_segment_json(config.tracking_uri, champion.run_id, "segment_names")
     decision = Decision(True, True, f"partial_fit update {updates} of {config.refit_every - 1} between full refits")
     return _log_segments(
         features,
@@ -403,7 +426,7 @@ def _segments_frame(
         {
             CUSTOMER_ID: features[CUSTOMER_ID],
             "segment_id": labels,
-            "segment_name": [names.get(int(label), f"segment {int(label)}") for label in labels],
+            "segment_name": [segment_name(names, label) for label in labels],
             "algorithm": config.algorithm,
         },
         run_id=run_id,

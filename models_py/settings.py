@@ -18,10 +18,20 @@ WAREHOUSE_ENV = "RETAIL_WAREHOUSE"
 MAX_BAD_SHARE_ENV = "RETAIL_MAX_BAD_SHARE"
 MEMORY_LIMIT_ENV = "RETAIL_DUCKDB_MEMORY_LIMIT"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+PUBLISHED_ENV = "RETAIL_PUBLISHED_WAREHOUSE"
+REPORTS_DIR_ENV = "RETAIL_REPORTS_DIR"
 # DuckDB's own default is 80% of RAM; at 50M rows a build then takes ~19 GB.
 # Capped, it spills to warehouse/*.tmp instead. profiles.yml has the same default.
 DEFAULT_MEMORY_LIMIT = "6GB"
 DEFAULT_WAREHOUSE = Path("warehouse") / "retail.duckdb"
+
+
+def _path(value: str | None, project_dir: Path, default: Path) -> Path:
+    """A path from the environment (relative ones against the project), else the default."""
+    if not value:
+        return default
+    path = Path(value)
+    return path if path.is_absolute() else project_dir / path
 
 
 def _default_project_dir() -> Path:
@@ -46,6 +56,12 @@ class Settings:
         DuckDB memory limit for ingest and dbt (e.g. ``6GB``); beyond it DuckDB spills to disk.
     tracking_uri:
         MLflow store: ``MLFLOW_TRACKING_URI``, else a SQLite file beside the warehouse.
+    published_path:
+        The read-only copy for BI tools, the API and Evidence (``RETAIL_PUBLISHED_WAREHOUSE``,
+        else ``published/<warehouse file name>`` beside the warehouse: same stem, so the
+        same catalog name as in dbt's compiled SQL).
+    reports_dir:
+        Where the strategic report is written (``RETAIL_REPORTS_DIR``, else ``reports/``).
     """
 
     project_dir: Path
@@ -53,6 +69,8 @@ class Settings:
     max_bad_share: float = 0.01
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     tracking_uri: str = ""
+    published_path: Path = Path()
+    reports_dir: Path = Path()
 
     @property
     def demo_data_path(self) -> Path:
@@ -62,9 +80,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         project_dir = Path(env.get(PROJECT_DIR_ENV) or _default_project_dir()).resolve()
-        warehouse = Path(env.get(WAREHOUSE_ENV) or project_dir / DEFAULT_WAREHOUSE)
-        if not warehouse.is_absolute():
-            warehouse = project_dir / warehouse
+        warehouse = _path(env.get(WAREHOUSE_ENV), project_dir, project_dir / DEFAULT_WAREHOUSE)
         try:
             max_bad_share = float(env.get(MAX_BAD_SHARE_ENV, "0.01"))
         except ValueError:
@@ -77,6 +93,8 @@ class Settings:
             max_bad_share=max_bad_share,
             memory_limit=env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
             tracking_uri=env.get(TRACKING_URI_ENV) or f"sqlite:///{warehouse.parent / 'mlflow.db'}",
+            published_path=_path(env.get(PUBLISHED_ENV), project_dir, warehouse.parent / "published" / warehouse.name),
+            reports_dir=_path(env.get(REPORTS_DIR_ENV), project_dir, project_dir / "reports"),
         )
 
     def dbt_env(self) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from models_py.errors import RetailError
 from models_py.retraining import Champion
 
 _MAX_PARAM_LENGTH = 500
@@ -204,6 +205,25 @@ def champion(tracking_uri: str, family: str) -> Champion | None:
         version = client.get_model_version_by_alias(registered_model_name(family), CHAMPION_ALIAS)
     except MlflowException:
         return None
+    return _registered(family, version)
+
+
+def registered_version(tracking_uri: str, family: str, version: int) -> Champion:
+    """One registered version of ``family`` (e.g. the one that scored a published build)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    try:
+        found = MlflowClient(tracking_uri=tracking_uri).get_model_version(registered_model_name(family), str(version))
+    except MlflowException:
+        raise RetailError(
+            f"model {registered_model_name(family)} version {version} is not in the MLflow store {tracking_uri}; "
+            "set MLFLOW_TRACKING_URI to the store the build logged to"
+        ) from None
+    return _registered(family, found)
+
+
+def _registered(family: str, version: Any) -> Champion:
     tags = version.tags
     return Champion(
         family=family,

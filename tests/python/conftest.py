@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -12,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models_py.settings import WAREHOUSE_ENV
+from models_py.settings import REPORTS_DIR_ENV, WAREHOUSE_ENV, Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REAL_DATA = PROJECT_DIR.parent / "shared" / "data" / "online_retail.csv.gz"
@@ -33,8 +34,17 @@ class Workspace:
     root: Path
     warehouse: Path
 
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a `retail` process on this workspace."""
+        return {**os.environ, WAREHOUSE_ENV: str(self.warehouse), REPORTS_DIR_ENV: str(self.root / "reports")}
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.env)
+
     def run(self, *args: str | Path, check: bool = False) -> CliResult:
-        env = {**os.environ, WAREHOUSE_ENV: str(self.warehouse)}
+        env = self.env
         # dbt writes target/ and logs/ under the project: keep parallel runs apart.
         env["DBT_TARGET_PATH"] = str(self.root / "target")
         env["DBT_LOG_PATH"] = str(self.root / "logs")
@@ -54,8 +64,10 @@ class Workspace:
             )
         return result
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
+    def query(self, sql: str, params: Sequence[object] = (), *, published: bool = False) -> list[tuple[object, ...]]:
+        """Rows of ``sql`` on the warehouse, or with ``published`` on its published copy."""
+        path = self.settings.published_path if published else self.warehouse
+        con = duckdb.connect(str(path), read_only=True)
         try:
             return con.execute(sql, list(params)).fetchall()
         finally:
@@ -68,6 +80,26 @@ class Workspace:
 def make_workspace(root: Path) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
     return Workspace(root=root, warehouse=root / "warehouse" / "retail.duckdb")
+
+
+def copy_workspace(source: Workspace, root: Path) -> Workspace:
+    """A copy of a built workspace (warehouse, publication, MLflow store) to change without touching it."""
+    shutil.copytree(source.root / "warehouse", root / "warehouse")
+    return make_workspace(root)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One full `retail build` on 60k demo rows, shared by the tests that only read it (never change it).
+
+    Its tests carry ``xdist_group("demo_build")``, so under ``pytest -n`` one worker builds it once.
+    """
+    workspace = make_workspace(tmp_path_factory.mktemp("demo_build"))
+    data = workspace.root / "demo.csv.gz"
+    workspace.run("demo-data", "--rows", "60000", "--out", data, check=True)
+    workspace.run("ingest", data, check=True)
+    workspace.run("build", check=True)
+    return workspace
 
 
 @pytest.fixture

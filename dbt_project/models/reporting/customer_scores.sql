@@ -54,12 +54,11 @@ playbook as (
     from {{ ref('retention_playbook') }}
 ),
 
-value_cutoff as (
+parameters as (
     select
-        percentile_cont({{ var('high_value_quantile') }}) within group (
-            order by predicted_ltv
-        ) as high_value_ltv
-    from ltv
+        high_value_ltv,
+        high_risk_probability
+    from {{ ref('retention_parameters') }}
 ),
 
 tiered as (
@@ -68,11 +67,12 @@ tiered as (
         customer_features.country,
         segments.segment_name,
         case
-            when ltv.predicted_ltv >= value_cutoff.high_value_ltv then 'high'
+            when ltv.predicted_ltv >= parameters.high_value_ltv then 'high'
             else 'low'
         end as value_tier,
         case
-            when churn.churn_probability >= {{ var('high_risk_probability') }} then 'high'
+            when churn.churn_probability >= parameters.high_risk_probability
+                then 'high'
             else 'low'
         end as risk_tier,
         segments.model_run_id as segmentation_run_id,
@@ -102,7 +102,7 @@ tiered as (
         on customer_features.customer_id = churn.customer_id
     inner join ltv
         on customer_features.customer_id = ltv.customer_id
-    cross join value_cutoff
+    cross join parameters
 ),
 
 scored as (

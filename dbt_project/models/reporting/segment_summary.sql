@@ -25,14 +25,49 @@ playbook as (
     from {{ ref('retention_playbook') }}
 ),
 
+parameters as (
+    select
+        high_value_ltv,
+        high_risk_probability,
+        retention_incentive_cost,
+        gross_margin
+    from {{ ref('retention_parameters') }}
+),
+
 overall as (
     select
         count(*) as customers,
-        sum(monetary) as monetary,
-        percentile_cont({{ var('high_value_quantile') }}) within group (
-            order by predicted_ltv
-        ) as high_value_ltv
+        sum(monetary) as monetary
     from customer_scores
+),
+
+-- The business cost function of the churn threshold, per customer: without
+-- action a churner's predicted LTV x margin is lost (expected loss p x LTV x
+-- margin); contacting costs the incentive and, as the cost function assumes,
+-- keeps the churner. These are upper bounds: a real offer saves some only.
+customer_economics as (
+    select
+        customer_scores.segment_id,
+        customer_scores.segment_name,
+        customer_scores.recency_days,
+        customer_scores.frequency,
+        customer_scores.monetary,
+        customer_scores.avg_order_value,
+        customer_scores.tenure_days,
+        customer_scores.return_rate,
+        customer_scores.churn_probability,
+        customer_scores.predicted_ltv,
+        customer_scores.is_contact_recommended,
+        customer_scores.as_of_date,
+        customer_scores.churn_probability * customer_scores.predicted_ltv
+            * parameters.gross_margin as expected_churn_loss,
+        case
+            when customer_scores.is_contact_recommended
+                then parameters.retention_incentive_cost
+            else 0
+        end as contact_cost
+    from customer_scores
+    cross join parameters
 ),
 
 segments as (
@@ -52,8 +87,15 @@ segments as (
             as contact_recommended_share,
         avg(predicted_ltv) as mean_predicted_ltv,
         sum(predicted_ltv) as total_predicted_ltv,
+        count(case when is_contact_recommended then 1 end)
+            as contact_recommended_customers,
+        sum(expected_churn_loss) as expected_churn_loss,
+        sum(contact_cost) as contact_cost,
+        sum(
+            case when is_contact_recommended then expected_churn_loss else 0 end
+        ) as expected_loss_avoided,
         max(as_of_date) as as_of_date
-    from customer_scores
+    from customer_economics
     group by segment_id, segment_name
 ),
 
@@ -63,21 +105,24 @@ summary as (
     select
         segments.segment_name,
         case
-            when segments.mean_predicted_ltv >= overall.high_value_ltv then 'high'
+            when segments.mean_predicted_ltv >= parameters.high_value_ltv
+                then 'high'
             else 'low'
         end as value_tier,
         case
-            when segments.mean_churn_probability >= {{ var('high_risk_probability') }}
+            when
+                segments.mean_churn_probability
+                >= parameters.high_risk_probability
                 then 'high'
             else 'low'
         end as risk_tier,
         segments.segment_id,
         segments.customers,
-        cast(segments.customers as double) / overall.customers
+        cast(segments.customers as {{ type_double() }}) / overall.customers
             as customer_share,
         segments.monetary,
-        cast(segments.monetary as double) / nullif(overall.monetary, 0)
-            as revenue_share,
+        cast(segments.monetary as {{ type_double() }})
+        / nullif(overall.monetary, 0) as revenue_share,
         segments.mean_recency_days,
         segments.mean_frequency,
         segments.mean_monetary,
@@ -88,9 +133,16 @@ summary as (
         segments.contact_recommended_share,
         segments.mean_predicted_ltv,
         segments.total_predicted_ltv,
+        segments.contact_recommended_customers,
+        segments.expected_churn_loss,
+        segments.contact_cost,
+        segments.expected_loss_avoided,
+        segments.expected_loss_avoided - segments.contact_cost
+            as expected_net_benefit,
         segments.as_of_date
     from segments
     cross join overall
+    cross join parameters
 ),
 
 with_action as (
@@ -114,6 +166,11 @@ with_action as (
         summary.contact_recommended_share,
         summary.mean_predicted_ltv,
         summary.total_predicted_ltv,
+        summary.contact_recommended_customers,
+        summary.expected_churn_loss,
+        summary.contact_cost,
+        summary.expected_loss_avoided,
+        summary.expected_net_benefit,
         summary.as_of_date
     from summary
     left join playbook

@@ -38,16 +38,7 @@ FEATURE_COLUMNS = (
 )
 
 
-@pytest.fixture(scope="module")
-def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    workspace = make_workspace(tmp_path_factory.mktemp("demo_build"))
-    data = workspace.root / "demo.csv.gz"
-    workspace.run("demo-data", "--rows", "60000", "--out", data, check=True)
-    workspace.run("ingest", data, check=True)
-    workspace.run("build", check=True)
-    return workspace
-
-
+@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_demo_creates_schemas_without_prefix(demo_build: Workspace) -> None:
     tables = set(demo_build.query("select table_schema, table_name from information_schema.tables"))
 
@@ -55,6 +46,7 @@ def test_dbt_build_demo_creates_schemas_without_prefix(demo_build: Workspace) ->
     assert not any(schema.startswith("main_") for schema, _ in tables)  # type: ignore[union-attr]
 
 
+@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_demo_data_quality_accounts_for_every_row(demo_build: Workspace) -> None:
     raw_rows = demo_build.scalar("select count(*) from raw.transactions")
     rules = dict(demo_build.query("select rule_name, rows_affected from marts.data_quality"))
@@ -65,6 +57,7 @@ def test_dbt_build_demo_data_quality_accounts_for_every_row(demo_build: Workspac
     assert len(rules) == 8
 
 
+@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_demo_features_cover_every_customer_once(demo_build: Workspace) -> None:
     customers, distinct, as_of, last_order = demo_build.query(
         "select count(*), count(distinct customer_id), max(as_of_date), "
@@ -172,6 +165,7 @@ def test_dbt_build_shop_exports_with_mappings_and_mixed_date_formats(tmp_path: P
     assert reasons == {"kept": 5, "cancellation": 1, "non_positive_price": 1}
 
 
+@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_rejects_malformed_as_of_date(demo_build: Workspace) -> None:
     result = demo_build.run("build", "--as-of-date", "01/06/2011", "--select", "customer_features")
 

@@ -15,7 +15,8 @@ import pytest
 from models_py.drift import ks, psi
 from tests.python.conftest import PROJECT_DIR
 
-pytestmark = pytest.mark.integration
+# One worker runs the module: its fixture is module-scoped.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("drift")]
 
 PROPERTIES = """
 version: 2

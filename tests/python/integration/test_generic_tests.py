@@ -13,7 +13,8 @@ import pytest
 
 from tests.python.conftest import PROJECT_DIR
 
-pytestmark = pytest.mark.integration
+# One worker runs the module: its fixture is module-scoped.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("generic_tests")]
 
 SCORES_HEADER = "customer_id,as_of_date,churn_probability\n"
 SEEDS = {

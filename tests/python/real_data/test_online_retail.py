@@ -17,6 +17,8 @@ from tests.python.conftest import REAL_DATA, Workspace, make_workspace
 
 pytestmark = [
     pytest.mark.real_data,
+    # One worker runs the module: its builds are module-scoped fixtures.
+    pytest.mark.xdist_group("real_data"),
     pytest.mark.skipif(
         not REAL_DATA.exists(),
         reason=f"real-data tests skipped: {REAL_DATA} not found (the shared UCI Online Retail file)",

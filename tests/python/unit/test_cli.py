@@ -11,10 +11,23 @@ from click.testing import CliRunner
 from models_py.cli import cli
 from tests.python.conftest import Workspace
 
-SUBCOMMANDS = ["demo-data", "ingest", "build", "dbt", "loads"]
+SUBCOMMANDS = [
+    ["demo-data"],
+    ["ingest"],
+    ["build"],
+    ["dbt"],
+    ["loads"],
+    ["replay"],
+    ["publish"],
+    ["report"],
+    ["export"],
+    ["export", "evidence"],
+    ["serve"],
+    ["docs"],
+]
 
 
-@pytest.mark.parametrize("args", [[], *([name] for name in SUBCOMMANDS)])
+@pytest.mark.parametrize("args", [[], *SUBCOMMANDS])
 def test_every_subcommand_has_help(args: list[str]) -> None:
     result = CliRunner().invoke(cli, [*args, "--help"])
 
@@ -79,3 +92,19 @@ def test_ingest_reports_a_warehouse_locked_by_another_process(workspace: Workspa
     assert result.returncode == 2
     assert "in use by another process" in result.stderr
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["publish"], "does not exist yet; run `retail build` first"),
+        (["report"], "no published warehouse at"),
+        (["export", "evidence", "--out", "evidence"], "no published warehouse at"),
+    ],
+)
+def test_reader_commands_before_any_build_say_what_to_run(workspace: Workspace, args: list[str], message: str) -> None:
+    result = workspace.run(*args)
+
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr and "Traceback" not in result.stderr

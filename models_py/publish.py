@@ -1,0 +1,196 @@
+"""The published warehouse: a read-only copy for BI tools, the API and Evidence.
+
+DuckDB lets one process write a database file, and while it writes no other
+process may open it, not even read-only. Readers therefore never open the file
+dbt builds: after a good build the ``marts``, ``ml`` and ``reporting`` schemas
+(views materialised as tables) and the reference seeds are copied into a new
+file beside the published one, which is then renamed over it. A rename is
+atomic, so a reader opens either the previous publication or the new one,
+never a half-written file or a mix of two builds, and a failed build or copy
+leaves the last good publication in place. A reader that keeps a connection
+open keeps reading the publication it opened.
+
+The copy is written in DuckDB storage version 1.0.0, which every DuckDB from
+1.0 on reads: Evidence's DuckDB reader and older BI drivers among them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from models_py.errors import RetailError
+from models_py.warehouse import connect, table_exists
+
+PUBLISHED_SCHEMAS = ("marts", "ml", "reporting")
+# Seeds that reporting tables are joined to in BI (action rationale, rule trade-offs).
+REFERENCE_TABLES = (("raw", "retention_playbook"), ("raw", "exclusion_rules"))
+STORAGE_VERSION = "v1.0.0"
+MANIFEST_TABLE = "reporting.publication"
+# Point lookups by customer (the API, BI drill-downs) use an ART index.
+_INDEXES = {("reporting", "customer_scores"): "customer_id"}
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What one publication holds: its id and time, the build's as_of_date, and per-table row counts."""
+
+    path: Path
+    publication_id: str
+    published_at: datetime
+    as_of_date: date | None
+    row_counts: dict[str, int]
+
+
+def _quoted(schema: str, table: str) -> str:
+    return f'"{schema}"."{table}"'
+
+
+def _published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    schemas = ", ".join(f"'{schema}'" for schema in PUBLISHED_SCHEMAS)
+    tables = con.execute(
+        f"""
+        select table_schema, table_name
+        from information_schema.tables
+        where table_catalog = current_database() and table_schema in ({schemas})
+        order by table_schema, table_name
+        """
+    ).fetchall()
+    found = [(str(schema), str(table)) for schema, table in tables]
+    return found + [(schema, table) for schema, table in REFERENCE_TABLES if table_exists(con, schema, table)]
+
+
+def _as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    if not table_exists(con, "reporting", "customer_scores"):
+        return None
+    row = con.execute("select max(as_of_date) from reporting.customer_scores").fetchone()
+    return row[0] if row else None
+
+
+def publish(warehouse_path: Path, published_path: Path) -> Publication:
+    """Copy the reader-facing schemas of the warehouse into ``published_path``, atomically.
+
+    The copy is written to a temporary file in the same folder and renamed over
+    the previous publication only once it is complete. Raises RetailError when
+    the warehouse holds nothing to publish (run the build first) or is locked.
+    """
+    if not Path(warehouse_path).exists():
+        raise RetailError(f"warehouse {warehouse_path} does not exist yet; run `retail build` first")
+    published_path = Path(published_path)
+    published_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    publication_id = uuid.uuid4().hex
+    published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    # Read-write like dbt-duckdb's connection when called in the build's process:
+    # DuckDB refuses a second connection to one file with another configuration.
+    with connect(warehouse_path) as con:
+        tables = _published_tables(con)
+        if not any(schema == "reporting" for schema, _ in tables):
+            raise RetailError(
+                f"warehouse {warehouse_path} has no reporting tables to publish; run `retail build` first"
+            )
+        as_of_date = _as_of_date(con)
+        row_counts: dict[str, int] = {}
+        con.execute(f"attach '{_sql_string(staging)}' as publication (storage_version '{STORAGE_VERSION}')")
+        step = "creating the schemas"
+        try:
+            for schema in sorted({schema for schema, _ in tables}):
+                con.execute(f'create schema publication."{schema}"')
+            for schema, table in tables:
+                step = f"copying {schema}.{table}"
+                target = f"publication.{_quoted(schema, table)}"
+                con.execute(f"create table {target} as select * from {_quoted(schema, table)}")
+                count = con.execute(f"select count(*) from {target}").fetchone()
+                row_counts[f"{schema}.{table}"] = int(count[0]) if count else 0
+                if (schema, table) in _INDEXES:
+                    con.execute(f'create index "{table}_lookup" on {target} ("{_INDEXES[schema, table]}")')
+            step = "writing the manifest"
+            con.execute(
+                f"""
+                create table publication.{MANIFEST_TABLE} as
+                select
+                    ? as publication_id,
+                    cast(? as timestamp) as published_at,
+                    cast(? as date) as as_of_date,
+                    split_part(table_name, '.', 1) as table_schema,
+                    split_part(table_name, '.', 2) as table_name,
+                    row_count
+                from (select unnest(?) as table_name, unnest(?) as row_count)
+                """,
+                [publication_id, published_at, as_of_date, list(row_counts), list(row_counts.values())],
+            )
+        except BaseException as error:
+            con.execute("detach publication")
+            staging.unlink(missing_ok=True)
+            if isinstance(error, duckdb.Error):
+                raise RetailError(
+                    f"publishing {warehouse_path} failed {step} ({str(error).splitlines()[0]}); "
+                    f"the previous publication at {published_path} is unchanged"
+                ) from None
+            raise
+        con.execute("detach publication")
+    os.replace(staging, published_path)
+    return Publication(published_path, publication_id, published_at, as_of_date, row_counts)
+
+
+def _sql_string(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def connect_published(published_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the publication at ``published_path`` as it is now.
+
+    The file is attached to a private in-memory database under the catalog name
+    dbt uses (the file's stem), so compiled dbt analyses run unchanged. Not
+    ``duckdb.connect(path)``: within one process DuckDB hands out the database
+    instance already open for a path, which after a new publication is the old file.
+    """
+    published_path = Path(published_path)
+    if not published_path.exists():
+        raise RetailError(
+            f"no published warehouse at {published_path}: `retail build` publishes one after a successful "
+            "build (or run `retail publish`)"
+        )
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{_sql_string(published_path)}' as \"{published_path.stem}\" (read_only)")
+        con.execute(f'use "{published_path.stem}"')
+    except duckdb.Error as error:
+        con.close()
+        raise RetailError(f"published warehouse {published_path} cannot be read: {error}") from None
+    return con
+
+
+@contextmanager
+def open_published(published_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``connect_published``, closed on exit."""
+    con = connect_published(published_path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def read_publication(con: duckdb.DuckDBPyConnection, path: Path) -> Publication:
+    """The manifest of the publication ``con`` reads (from ``open_published``)."""
+    rows = con.execute(
+        f"select publication_id, published_at, as_of_date, table_schema, table_name, row_count from {MANIFEST_TABLE}"
+    ).fetchall()
+    if not rows:
+        raise RetailError(f"{path}: the publication manifest {MANIFEST_TABLE} is empty; run `retail publish`")
+    first = rows[0]
+    return Publication(
+        path=path,
+        publication_id=str(first[0]),
+        published_at=first[1],
+        as_of_date=first[2],
+        row_counts={f"{row[3]}.{row[4]}": int(row[5]) for row in rows},
+    )

@@ -1,0 +1,27 @@
+select
+    segment_id,
+    segment_name,
+    value_tier,
+    risk_tier,
+    recommended_action,
+    customers,
+    customer_share,
+    revenue_share,
+    mean_recency_days,
+    mean_frequency,
+    mean_monetary,
+    mean_order_value,
+    mean_tenure_days,
+    mean_return_rate,
+    mean_churn_probability,
+    contact_recommended_share,
+    mean_predicted_ltv,
+    total_predicted_ltv,
+    contact_recommended_customers,
+    expected_churn_loss,
+    contact_cost,
+    expected_loss_avoided,
+    expected_net_benefit,
+    as_of_date
+from reporting.segment_summary
+order by segment_id

@@ -1,0 +1,69 @@
+"""Scoring ad-hoc feature rows with the model versions that scored a published build.
+
+The same registered MLflow versions, loaded the same way and applied through the
+same functions as in the build (``segmentation.load_registered``,
+``churn.load_registered``, ``ltv.predict_ltv``), so a customer's stored
+features scored here give their stored scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from models_py import churn, ltv, segmentation
+from models_py.features import MODEL_FEATURES
+from models_py.retraining import FAMILIES, Champion
+from models_py.tracking import registered_version
+
+SCORE_COLUMNS = (
+    "segment_id",
+    "segment_name",
+    "churn_probability",
+    "decision_threshold",
+    "is_contact_recommended",
+    "predicted_ltv",
+)
+
+
+@dataclass(frozen=True)
+class ScoringModels:
+    versions: dict[str, Champion]  # family -> the registered version
+    segmentation: segmentation.RegisteredSegmentation
+    churn: churn.RegisteredChurnModel
+    ltv: Any  # the fitted XGBRegressor
+
+    @classmethod
+    def load(cls, tracking_uri: str, versions: Mapping[str, int]) -> ScoringModels:
+        """Load the registered ``versions`` (family -> version number) from the MLflow store."""
+        registered = {family: registered_version(tracking_uri, family, versions[family]) for family in FAMILIES}
+        return cls(
+            versions=registered,
+            segmentation=segmentation.load_registered(registered["segmentation"], tracking_uri),
+            churn=churn.load_registered(registered["churn"], tracking_uri),
+            ltv=ltv.load_registered(registered["ltv"]),
+        )
+
+    def score(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Segment, churn probability and predicted LTV per row of ``features``.
+
+        ``features`` holds the MODEL_FEATURES columns (which include the
+        segmentation features); the output has SCORE_COLUMNS, one row per input row.
+        """
+        frame = features.loc[:, list(MODEL_FEATURES)]
+        labels = self.segmentation.labels(frame)
+        probabilities = self.churn.probabilities(frame)
+        return pd.DataFrame(
+            {
+                "segment_id": labels,
+                "segment_name": [segmentation.segment_name(self.segmentation.names, label) for label in labels],
+                "churn_probability": probabilities,
+                "decision_threshold": self.churn.decision_threshold,
+                "is_contact_recommended": probabilities >= self.churn.decision_threshold,
+                "predicted_ltv": ltv.predict_ltv(self.ltv, frame),
+            },
+            index=features.index,
+        )

@@ -1,0 +1,201 @@
+"""What the scoring API serves: the latest publication, followed as new ones land.
+
+Each request asks for the current publication. When the published file was
+replaced since the last request (another inode after ``publish``'s rename),
+the new one is opened; requests still running keep the connection they
+started with, so one request never mixes two publications. The registered
+models are loaded on first use and reused while the publication names the
+same versions.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from models_py.errors import RetailError
+from models_py.publish import Publication, connect_published, read_publication
+from models_py.retraining import FAMILIES
+from models_py.scoring import ScoringModels
+
+CUSTOMER_SQL = "select * from reporting.customer_scores where customer_id = ?"
+SEGMENTS_SQL = "select * from reporting.segment_summary order by segment_id"
+VERSIONS_SQL = """
+select
+    max(segmentation_model_version) as segmentation,
+    max(churn_model_version) as churn,
+    max(ltv_model_version) as ltv,
+    count(distinct segmentation_model_version) + count(distinct churn_model_version)
+        + count(distinct ltv_model_version) as distinct_versions,
+    max(segmentation_run_id) as segmentation_run_id,
+    max(churn_run_id) as churn_run_id,
+    max(ltv_run_id) as ltv_run_id
+from reporting.customer_scores
+"""
+PARAMETERS_SQL = """
+select high_value_ltv, high_risk_probability, ltv_horizon_days, as_of_date
+from reporting.retention_parameters
+"""
+PLAYBOOK_SQL = "select value_tier, risk_tier, recommended_action from raw.retention_playbook"
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """The playbook cutoffs of one build (``reporting.retention_parameters``) and its actions."""
+
+    high_value_ltv: float
+    high_risk_probability: float
+    ltv_horizon_days: int
+    actions: dict[tuple[str, str], str]
+
+    def value_tier(self, predicted_ltv: float) -> str:
+        # As reporting.customer_scores tiers customers.
+        return "high" if predicted_ltv >= self.high_value_ltv else "low"
+
+    def risk_tier(self, churn_probability: float) -> str:
+        return "high" if churn_probability >= self.high_risk_probability else "low"
+
+    def action(self, value_tier: str, risk_tier: str) -> str:
+        return self.actions[value_tier, risk_tier]
+
+
+def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
+    result = con.execute(sql, params or [])
+    columns = [column[0] for column in result.description or ()]
+    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+
+
+@dataclass
+class LoadedPublication:
+    """One opened publication: its manifest, model versions and playbook cutoffs."""
+
+    identity: tuple[int, int, int]
+    connection: duckdb.DuckDBPyConnection
+    publication: Publication
+    model_versions: dict[str, int]
+    model_run_ids: dict[str, str]
+    tiers: Tiers
+    as_of_date: date
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        # A cursor per request: DuckDB connections are not shared across threads.
+        # A cursor starts in the in-memory catalog, not the attached publication.
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(f'use "{self.publication.path.stem}"')
+            yield cursor
+        finally:
+            cursor.close()
+
+    def customer(self, customer_id: str) -> dict[str, Any] | None:
+        with self.cursor() as cursor:
+            rows = _records(cursor, CUSTOMER_SQL, [customer_id])
+        return rows[0] if rows else None
+
+    def segments(self) -> list[dict[str, Any]]:
+        with self.cursor() as cursor:
+            return _records(cursor, SEGMENTS_SQL)
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    stat = os.stat(path)
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def _load(path: Path) -> LoadedPublication:
+    identity = _identity(path)
+    con = connect_published(path)
+    try:
+        publication = read_publication(con, path)
+        versions = _records(con, VERSIONS_SQL)[0]
+        if versions["distinct_versions"] != len(FAMILIES):
+            raise RetailError(f"{path}: reporting.customer_scores is empty or was scored by several model versions")
+        parameters = _records(con, PARAMETERS_SQL)
+        if len(parameters) != 1:
+            raise RetailError(f"{path}: reporting.retention_parameters must hold one row, has {len(parameters)}")
+        actions = {
+            (row["value_tier"], row["risk_tier"]): row["recommended_action"] for row in _records(con, PLAYBOOK_SQL)
+        }
+    except (duckdb.Error, RetailError) as error:
+        con.close()
+        if isinstance(error, RetailError):
+            raise
+        raise RetailError(f"{path} is not a complete publication ({error}); run `retail publish`") from None
+    return LoadedPublication(
+        identity=identity,
+        connection=con,
+        publication=publication,
+        model_versions={family: int(versions[family]) for family in FAMILIES},
+        model_run_ids={family: str(versions[f"{family}_run_id"]) for family in FAMILIES},
+        tiers=Tiers(
+            high_value_ltv=float(parameters[0]["high_value_ltv"]),
+            high_risk_probability=float(parameters[0]["high_risk_probability"]),
+            ltv_horizon_days=int(parameters[0]["ltv_horizon_days"]),
+            actions=actions,
+        ),
+        as_of_date=parameters[0]["as_of_date"],
+    )
+
+
+@dataclass
+class LivePublication:
+    """The latest publication at ``path`` and the models that scored it."""
+
+    path: Path
+    tracking_uri: str
+    _current: LoadedPublication | None = None
+    _models: dict[tuple[int, ...], ScoringModels] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current(self) -> LoadedPublication:
+        """The publication now at ``path``, reopened if it was replaced since the last call."""
+        try:
+            identity = _identity(self.path)
+        except FileNotFoundError:
+            raise RetailError(
+                f"no published warehouse at {self.path}: `retail build` publishes one after a successful build"
+            ) from None
+        current = self._current
+        if current is not None and current.identity == identity:
+            return current
+        with self._lock:
+            if self._current is None or self._current.identity != _identity(self.path):
+                # The previous connection is left to close when its last request ends.
+                self._current = _load(self.path)
+            return self._current
+
+    def models(self, loaded: LoadedPublication) -> ScoringModels:
+        key = tuple(loaded.model_versions[family] for family in FAMILIES)
+        with self._lock:
+            if key not in self._models:
+                # Only the versions of the latest publication are kept in memory.
+                self._models = {key: ScoringModels.load(self.tracking_uri, loaded.model_versions)}
+            return self._models[key]
+
+    def score(self, loaded: LoadedPublication, features: Mapping[str, float | None]) -> dict[str, Any]:
+        """Scores, tiers and action for one customer's features."""
+        frame = pd.DataFrame([dict(features)]).astype("float64")
+        # .item(): plain Python values, not numpy scalars
+        scores: dict[str, Any] = {
+            str(name): value.item() if hasattr(value, "item") else value
+            for name, value in self.models(loaded).score(frame).iloc[0].items()
+        }
+        value_tier = loaded.tiers.value_tier(scores["predicted_ltv"])
+        risk_tier = loaded.tiers.risk_tier(scores["churn_probability"])
+        return {
+            **scores,
+            "value_tier": value_tier,
+            "risk_tier": risk_tier,
+            "recommended_action": loaded.tiers.action(value_tier, risk_tier),
+            "ltv_horizon_days": loaded.tiers.ltv_horizon_days,
+        }

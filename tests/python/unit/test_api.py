@@ -1,0 +1,86 @@
+"""Request validation and error responses of the scoring API (no publication needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from models_py.api import EXAMPLE_FEATURES, create_app
+from models_py.settings import Settings
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    settings = Settings.from_env({"RETAIL_WAREHOUSE": str(tmp_path / "warehouse" / "retail.duckdb")})
+    return TestClient(create_app(settings))
+
+
+def _features(**changes: Any) -> dict[str, Any]:
+    features = {**EXAMPLE_FEATURES, **changes}
+    return {name: value for name, value in features.items() if value != "<omit>"}
+
+
+@pytest.mark.parametrize(
+    ("features", "field", "message"),
+    [
+        (_features(monetary=-5.0), "features.monetary", "greater than or equal to 0"),
+        (_features(frequency="nine"), "features.frequency", "valid integer"),
+        (_features(recency_days="12"), "features.recency_days", "valid integer"),
+        (_features(avg_order_value=1e15), "features.avg_order_value", "less than or equal to 1000000000"),
+        (_features(tenure_days=10**9), "features.tenure_days", "less than or equal to 36500"),
+        (_features(return_rate=1.5), "features.return_rate", "less than or equal to 1"),
+        (_features(recency_days="<omit>"), "features.recency_days", "Field required"),
+        (_features(avg_interpurchase_days="<omit>"), "features.avg_interpurchase_days", "required when frequency > 1"),
+        (_features(orders_last_90d=50), "features.orders_last_90d", "must not exceed frequency (9)"),
+        (_features(recency_days=400), "features.recency_days", "must not exceed tenure_days (320)"),
+        (_features(lifetime_value=3.0), "features.lifetime_value", "Extra inputs are not permitted"),
+        (_features(frequency=True), "features.frequency", "valid integer"),
+    ],
+)
+def test_predict_rejects_invalid_features_naming_the_field(
+    client: TestClient, features: dict[str, Any], field: str, message: str
+) -> None:
+    response = client.post("/predict", json={"features": features})
+
+    assert response.status_code == 422
+    body = response.json()
+    assert f"{field}: " in body["message"] and message in body["message"]
+    assert any(".".join(map(str, error["loc"][1:])) == field for error in body["detail"])
+
+
+@pytest.mark.parametrize("payload", [{}, {"customer_id": 1, "features": EXAMPLE_FEATURES}])
+def test_predict_wants_exactly_one_of_customer_id_and_features(client: TestClient, payload: dict[str, Any]) -> None:
+    response = client.post("/predict", json=payload)
+
+    assert response.status_code == 422
+    assert "give exactly one of customer_id or features" in response.json()["message"]
+
+
+def test_one_order_customers_need_no_interpurchase_time(client: TestClient) -> None:
+    features = _features(frequency=1, avg_interpurchase_days=None, orders_last_30d=0, orders_last_90d=1)
+
+    response = client.post("/predict", json={"features": features})
+
+    # Valid: it gets past validation to the (missing) publication.
+    assert response.status_code == 503
+
+
+def test_without_a_publication_every_endpoint_says_how_to_make_one(client: TestClient) -> None:
+    for response in (client.get("/health"), client.get("/segments"), client.post("/predict", json={"customer_id": 1})):
+        assert response.status_code == 503
+        assert "no published warehouse at" in response.json()["detail"]
+        assert "retail build" in response.json()["detail"]
+
+
+def test_openapi_schema_documents_both_request_kinds_with_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+
+    examples = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    assert examples["stored"]["value"] == {"customer_id": 17850}
+    assert examples["features"]["value"]["features"] == EXAMPLE_FEATURES
+    features = schema["components"]["schemas"]["CustomerFeatures"]
+    assert features["properties"]["monetary"]["maximum"] == 1e9
+    assert set(schema["paths"]) == {"/health", "/segments", "/customers/{customer_id}", "/predict"}
