@@ -1,4 +1,4 @@
-"""Time ingest + dbt build on the demo data and the real data; print rows/s and peak memory.
+"""Time ingest, dbt build (which publishes) and publish alone; print rows/s and peak memory per step.
 
 Each step runs as its own `retail` process; its peak resident memory comes from
 the kernel's accounting for that child (os.wait4), so the numbers are per step.
@@ -22,7 +22,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 REAL_DATA = PROJECT_DIR.parent / "shared" / "data" / "online_retail.csv.gz"
 RETAIL = Path(sys.executable).parent / "retail"
-STEPS = ("generate", "ingest", "build", "append")
+STEPS = ("generate", "ingest", "build", "publish", "append")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,17 @@ def raw_row_count(warehouse: Path) -> int:
     return int(row[0]) if row else 0
 
 
+def published_row_count(published: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        row = con.execute("select sum(row_count) from reporting.publication").fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0
+
+
 def bench_dataset(
     name: str, source: Path | None, rows: int, fmt: str, steps: tuple[str, ...], workdir: Path
 ) -> list[Measurement]:
@@ -80,6 +91,7 @@ def bench_dataset(
         "RETAIL_WAREHOUSE": str(warehouse),
         "DBT_TARGET_PATH": str(workdir / name / "target"),
         "DBT_LOG_PATH": str(workdir / name / "logs"),
+        "RETAIL_REPORTS_DIR": str(workdir / name / "reports"),
     }
     results: list[Measurement] = []
     if source is None:
@@ -94,6 +106,11 @@ def bench_dataset(
     if "build" in steps:
         seconds, peak = measure([str(RETAIL), "build"], env)
         results.append(Measurement(name, "dbt build", raw_row_count(warehouse), seconds, peak))
+    if "publish" in steps:
+        # Included in the build above; alone: the copy for readers plus the strategic report.
+        seconds, peak = measure([str(RETAIL), "publish"], env)
+        published = warehouse.parent / "published" / warehouse.name
+        results.append(Measurement(name, "publish", published_row_count(published), seconds, peak))
     if "append" in steps:
         # A scheduled day: a batch of 1% of the rows (another seed, so dates overlap: late rows), then the
         # incremental build; compare with the full build above.

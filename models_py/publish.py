@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -51,6 +52,10 @@ class Publication:
 
 def _quoted(schema: str, table: str) -> str:
     return f'"{schema}"."{table}"'
+
+
+def _sql_string(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
@@ -141,10 +146,6 @@ def publish(warehouse_path: Path, published_path: Path) -> Publication:
     return Publication(published_path, publication_id, published_at, as_of_date, row_counts)
 
 
-def _sql_string(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def connect_published(published_path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the publication at ``published_path`` as it is now.
 
@@ -177,6 +178,13 @@ def open_published(published_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def records(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
+    """The rows of ``sql`` as dicts keyed by column name."""
+    result = con.execute(sql, params or [])
+    columns = [column[0] for column in result.description or ()]
+    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
 
 def read_publication(con: duckdb.DuckDBPyConnection, path: Path) -> Publication:

@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from models_py.errors import RetailError
-from models_py.publish import Publication, connect_published, read_publication
+from models_py.publish import Publication, connect_published, read_publication, records
 from models_py.retraining import FAMILIES
 from models_py.scoring import ScoringModels
 
@@ -68,12 +68,6 @@ class Tiers:
         return self.actions[value_tier, risk_tier]
 
 
-def _records(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> list[dict[str, Any]]:
-    result = con.execute(sql, params or [])
-    columns = [column[0] for column in result.description or ()]
-    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-
-
 @dataclass
 class LoadedPublication:
     """One opened publication: its manifest, model versions and playbook cutoffs."""
@@ -99,12 +93,12 @@ class LoadedPublication:
 
     def customer(self, customer_id: str) -> dict[str, Any] | None:
         with self.cursor() as cursor:
-            rows = _records(cursor, CUSTOMER_SQL, [customer_id])
+            rows = records(cursor, CUSTOMER_SQL, [customer_id])
         return rows[0] if rows else None
 
     def segments(self) -> list[dict[str, Any]]:
         with self.cursor() as cursor:
-            return _records(cursor, SEGMENTS_SQL)
+            return records(cursor, SEGMENTS_SQL)
 
 
 def _identity(path: Path) -> tuple[int, int, int]:
@@ -113,18 +107,20 @@ def _identity(path: Path) -> tuple[int, int, int]:
 
 
 def _load(path: Path) -> LoadedPublication:
+    # Identity before opening: if a new publication lands in between, the next
+    # request sees another identity and reopens (never a stale identity kept).
     identity = _identity(path)
     con = connect_published(path)
     try:
         publication = read_publication(con, path)
-        versions = _records(con, VERSIONS_SQL)[0]
+        versions = records(con, VERSIONS_SQL)[0]
         if versions["distinct_versions"] != len(FAMILIES):
             raise RetailError(f"{path}: reporting.customer_scores is empty or was scored by several model versions")
-        parameters = _records(con, PARAMETERS_SQL)
+        parameters = records(con, PARAMETERS_SQL)
         if len(parameters) != 1:
             raise RetailError(f"{path}: reporting.retention_parameters must hold one row, has {len(parameters)}")
         actions = {
-            (row["value_tier"], row["risk_tier"]): row["recommended_action"] for row in _records(con, PLAYBOOK_SQL)
+            (row["value_tier"], row["risk_tier"]): row["recommended_action"] for row in records(con, PLAYBOOK_SQL)
         }
     except (duckdb.Error, RetailError) as error:
         con.close()

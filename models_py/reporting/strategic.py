@@ -14,7 +14,8 @@ from typing import Any
 import duckdb
 import markdown
 
-from models_py.publish import open_published, read_publication
+from models_py.errors import RetailError
+from models_py.publish import open_published, read_publication, records
 from models_py.reporting.render import render
 
 MARKDOWN_NAME = "strategic_report.md"
@@ -154,12 +155,6 @@ class StrategicReport:
     html_path: Path
 
 
-def _records(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    result = con.execute(sql)
-    columns = [column[0] for column in result.description or ()]
-    return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-
-
 def _size_trend(segment: dict[str, Any]) -> str:
     previous = segment["previous_customers"]
     if previous is None:
@@ -191,22 +186,28 @@ def _models(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]
     return models
 
 
+def _one_row(rows: list[dict[str, Any]], path: Path, table: str) -> dict[str, Any]:
+    if len(rows) != 1:
+        raise RetailError(f"{path}: {table} holds {len(rows)} rows, expected one (a build with scored customers)")
+    return rows[0]
+
+
 def report_context(con: duckdb.DuckDBPyConnection, published_path: Path) -> dict[str, Any]:
     """Everything the report shows, queried from a published warehouse."""
-    segments = _records(con, SEGMENTS_SQL)
+    segments = records(con, SEGMENTS_SQL)
     for segment in segments:
         segment["size_trend"] = _size_trend(segment)
-    drift = _records(con, DRIFT_SQL)
+    drift = records(con, DRIFT_SQL)
     return {
         "publication": read_publication(con, published_path),
         "segments": segments,
-        "totals": _records(con, TOTALS_SQL)[0],
-        "parameters": _records(con, PARAMETERS_SQL)[0],
-        "data_quality": _records(con, DATA_QUALITY_SQL),
-        "raw_rows": _records(con, RAW_ROWS_SQL)[0]["raw_rows"],
+        "totals": records(con, TOTALS_SQL)[0],
+        "parameters": _one_row(records(con, PARAMETERS_SQL), published_path, "reporting.retention_parameters"),
+        "data_quality": records(con, DATA_QUALITY_SQL),
+        "raw_rows": records(con, RAW_ROWS_SQL)[0]["raw_rows"],
         "drift": drift,
         "drift_counts": _drift_summary(drift),
-        "models": _models(_records(con, MODELS_SQL)),
+        "models": _models(records(con, MODELS_SQL)),
     }
 
 

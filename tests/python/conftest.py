@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,20 @@ from models_py.settings import REPORTS_DIR_ENV, WAREHOUSE_ENV, Settings
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REAL_DATA = PROJECT_DIR.parent / "shared" / "data" / "online_retail.csv.gz"
 RETAIL_BIN = Path(sys.executable).parent / "retail"
+# Files for people to look at after a run (CI keeps them as artifacts), e.g. screenshots.
+TEST_ARTIFACTS = Path(os.environ.get("RETAIL_TEST_ARTIFACTS") or PROJECT_DIR / "test-artifacts")
+_SESSION_STARTED = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the artifacts this run wrote (in the main process: worker output is not shown under xdist)."""
+    written = sorted(
+        path for path in TEST_ARTIFACTS.glob("*") if path.is_file() and path.stat().st_mtime >= _SESSION_STARTED
+    )
+    if written:
+        terminalreporter.write_sep("-", "test artifacts")
+        for path in written:
+            terminalreporter.write_line(str(path))
 
 
 @dataclass(frozen=True)

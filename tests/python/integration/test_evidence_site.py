@@ -23,12 +23,11 @@ from pathlib import Path
 import pytest
 
 from models_py.reporting.evidence import export_evidence
-from tests.python.conftest import PROJECT_DIR, Workspace
+from tests.python.conftest import TEST_ARTIFACTS, Workspace
 
 pytestmark = [pytest.mark.integration, pytest.mark.evidence, pytest.mark.xdist_group("demo_build")]
 
 PINNED_EVIDENCE = "39.1.13"
-ARTIFACTS = Path(os.environ.get("RETAIL_TEST_ARTIFACTS") or PROJECT_DIR / "test-artifacts")
 # Headless flags that work on a machine without network access beyond the package registries.
 CHROMIUM_FLAGS = (
     "--headless",
@@ -83,7 +82,7 @@ def serve() -> Iterator[functools.partial[str]]:
 
 
 def test_evidence_project_builds_and_shows_every_segment(
-    demo_build: Workspace, tmp_path: Path, serve: functools.partial[str], capsys: pytest.CaptureFixture[str]
+    demo_build: Workspace, tmp_path: Path, serve: functools.partial[str]
 ) -> None:
     npm = _tool("npm")
     chromium = _tool("chromium", "chromium-browser", "google-chrome")
@@ -100,11 +99,9 @@ def test_evidence_project_builds_and_shows_every_segment(
     with tempfile.TemporaryDirectory() as profile:
         browser = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
         dom = _run([*browser, "--dump-dom", url], project, timeout=180)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        screenshot = ARTIFACTS / "evidence-segments.png"
+        TEST_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        screenshot = TEST_ARTIFACTS / "evidence-segments.png"
         _run([*browser, f"--screenshot={screenshot}", url], project, timeout=180)
-    with capsys.disabled():
-        print(f"\nEvidence segment page screenshot (CI artifact): {screenshot}")
 
     assert installed["dependencies"]["@evidence-dev/evidence"]["version"] == PINNED_EVIDENCE
     names = [name for (name,) in demo_build.query("select segment_name from reporting.segment_summary", published=True)]
