@@ -59,26 +59,24 @@ def file_row_count(path: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def raw_row_count(warehouse: Path) -> int:
+def count(database: Path, sql: str) -> int:
+    """One integer from a read-only query on a DuckDB file."""
     import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect(str(database), read_only=True)
     try:
-        row = con.execute("select count(*) from raw.transactions").fetchone()
+        row = con.execute(sql).fetchone()
     finally:
         con.close()
-    return int(row[0]) if row else 0
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def raw_row_count(warehouse: Path) -> int:
+    return count(warehouse, "select count(*) from raw.transactions")
 
 
 def published_row_count(published: Path) -> int:
-    import duckdb
-
-    con = duckdb.connect(str(published), read_only=True)
-    try:
-        row = con.execute("select sum(row_count) from reporting.publication").fetchone()
-    finally:
-        con.close()
-    return int(row[0]) if row else 0
+    return count(published, "select sum(row_count) from reporting.publication")
 
 
 def bench_dataset(
