@@ -147,8 +147,12 @@ def _publish_and_report(settings: Settings) -> None:
         f"published {len(publication.row_counts)} tables (as_of_date {publication.as_of_date}) "
         f"to {publication.path} for BI tools, the API and Evidence"
     )
-    report = write_strategic_report(settings.published_path, settings.reports_dir)
-    click.echo(f"strategic report: {report.markdown_path} and {report.html_path}")
+    _write_report(settings)
+
+
+def _write_report(settings: Settings) -> None:
+    written = write_strategic_report(settings.published_path, settings.reports_dir)
+    click.echo(f"strategic report: {written.markdown_path} and {written.html_path}")
 
 
 @cli.command("publish")
@@ -166,9 +170,7 @@ def publish_command() -> None:
 @cli.command()
 def report() -> None:
     """Write the strategic report (Markdown and HTML) from the published warehouse."""
-    settings = Settings.from_env()
-    written = write_strategic_report(settings.published_path, settings.reports_dir)
-    click.echo(f"strategic report: {written.markdown_path} and {written.html_path}")
+    _write_report(Settings.from_env())
 
 
 @cli.group()

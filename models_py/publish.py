@@ -187,6 +187,13 @@ def records(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | Non
     return [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
 
 
+def one_row(rows: list[dict[str, Any]], path: Path, table: str) -> dict[str, Any]:
+    """The single row a one-row table of the publication must hold (e.g. the build's parameters)."""
+    if len(rows) != 1:
+        raise RetailError(f"{path}: {table} holds {len(rows)} rows, expected one (a build with scored customers)")
+    return rows[0]
+
+
 def read_publication(con: duckdb.DuckDBPyConnection, path: Path) -> Publication:
     """The manifest of the publication ``con`` reads (from ``open_published``)."""
     rows = con.execute(

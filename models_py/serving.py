@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from models_py.errors import RetailError
-from models_py.publish import Publication, connect_published, read_publication, records
+from models_py.publish import Publication, connect_published, one_row, read_publication, records
 from models_py.retraining import FAMILIES
 from models_py.scoring import ScoringModels
 
@@ -116,9 +116,7 @@ def _load(path: Path) -> LoadedPublication:
         versions = records(con, VERSIONS_SQL)[0]
         if versions["distinct_versions"] != len(FAMILIES):
             raise RetailError(f"{path}: reporting.customer_scores is empty or was scored by several model versions")
-        parameters = records(con, PARAMETERS_SQL)
-        if len(parameters) != 1:
-            raise RetailError(f"{path}: reporting.retention_parameters must hold one row, has {len(parameters)}")
+        parameters = one_row(records(con, PARAMETERS_SQL), path, "reporting.retention_parameters")
         actions = {
             (row["value_tier"], row["risk_tier"]): row["recommended_action"] for row in records(con, PLAYBOOK_SQL)
         }
@@ -134,12 +132,12 @@ def _load(path: Path) -> LoadedPublication:
         model_versions={family: int(versions[family]) for family in FAMILIES},
         model_run_ids={family: str(versions[f"{family}_run_id"]) for family in FAMILIES},
         tiers=Tiers(
-            high_value_ltv=float(parameters[0]["high_value_ltv"]),
-            high_risk_probability=float(parameters[0]["high_risk_probability"]),
-            ltv_horizon_days=int(parameters[0]["ltv_horizon_days"]),
+            high_value_ltv=float(parameters["high_value_ltv"]),
+            high_risk_probability=float(parameters["high_risk_probability"]),
+            ltv_horizon_days=int(parameters["ltv_horizon_days"]),
             actions=actions,
         ),
-        as_of_date=parameters[0]["as_of_date"],
+        as_of_date=parameters["as_of_date"],
     )
 
 

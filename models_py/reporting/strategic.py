@@ -14,8 +14,7 @@ from typing import Any
 import duckdb
 import markdown
 
-from models_py.errors import RetailError
-from models_py.publish import open_published, read_publication, records
+from models_py.publish import one_row, open_published, read_publication, records
 from models_py.reporting.render import render
 
 MARKDOWN_NAME = "strategic_report.md"
@@ -186,12 +185,6 @@ def _models(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]
     return models
 
 
-def _one_row(rows: list[dict[str, Any]], path: Path, table: str) -> dict[str, Any]:
-    if len(rows) != 1:
-        raise RetailError(f"{path}: {table} holds {len(rows)} rows, expected one (a build with scored customers)")
-    return rows[0]
-
-
 def report_context(con: duckdb.DuckDBPyConnection, published_path: Path) -> dict[str, Any]:
     """Everything the report shows, queried from a published warehouse."""
     segments = records(con, SEGMENTS_SQL)
@@ -202,7 +195,7 @@ def report_context(con: duckdb.DuckDBPyConnection, published_path: Path) -> dict
         "publication": read_publication(con, published_path),
         "segments": segments,
         "totals": records(con, TOTALS_SQL)[0],
-        "parameters": _one_row(records(con, PARAMETERS_SQL), published_path, "reporting.retention_parameters"),
+        "parameters": one_row(records(con, PARAMETERS_SQL), published_path, "reporting.retention_parameters"),
         "data_quality": records(con, DATA_QUALITY_SQL),
         "raw_rows": records(con, RAW_ROWS_SQL)[0]["raw_rows"],
         "drift": drift,
