@@ -89,9 +89,13 @@ def ingest(path: Path, mapping_path: Path | None, append: bool, force: bool, max
         memory_limit=settings.memory_limit,
     )
     replaced = f", replacing {result.replaced_rows:,} rows" if result.replaced_rows else ""
+    read_as = f"{result.encoding}, " if result.encoding else ""
+    delimiter = {"\t": "tab"}.get(result.delimiter or "", result.delimiter)
+    read_as += f"delimiter {delimiter!r}, " if delimiter else ""
     click.echo(
         f"load {result.load_id}: {result.rows:,} rows from {path} into raw.transactions "
-        f"({result.bad_rows:,} kept with a parse error; dates as {result.datetime_format}{replaced})"
+        f"({result.bad_rows:,} kept with a parse error; read as {read_as}dates {result.datetime_format}, "
+        f"decimal {result.decimal_separator!r}{replaced})"
     )
 
 

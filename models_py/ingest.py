@@ -1,27 +1,40 @@
 """Load a transactions file into ``raw.transactions``, keeping every source row.
 
 Source values are stored verbatim as text under canonical column names, with
-the load id, source file, sheet and row number. Rows whose date or numbers
-cannot be parsed are kept with a reason in ``_parse_error``; the load is refused
-only when their share exceeds a threshold. A load runs in one transaction:
-either the whole file lands or nothing does.
+the load id, source file, sheet and row number, and the per-load reading
+choices staging needs (date format, decimal separator, cancellation prefix).
+Rows whose date or numbers cannot be parsed are kept with a reason in
+``_parse_error``; the load is refused only when their share exceeds a
+threshold. A load runs in one transaction: either the whole file lands or
+nothing does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from models_py.csv_files import (
+    DEFAULT_MAX_LINE_SIZE,
+    CsvDialect,
+    duckdb_reason,
+    line_number,
+    ragged_rows,
+    scan_legacy_encoding,
+    sniff_dialect,
+    utf8_copy,
+)
 from models_py.errors import RetailError
 from models_py.mapping import (
     CANONICAL_FIELDS,
-    KEY_FIELDS,
+    LINE_AMOUNT_FIELDS,
+    NUMERIC_FIELDS,
     ColumnMapping,
     quote_identifier,
     resolve_mapping,
@@ -45,6 +58,10 @@ DATETIME_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
+    # With a UTC offset (Shopify: 2023-01-15 10:23:45 -0500): staging converts to UTC.
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y%m%d",
 )
 _FORMAT_SAMPLE_ROWS = 100_000
 _SHEET_COLUMN = "__retail_sheet"
@@ -65,6 +82,8 @@ RAW_TRANSACTIONS_DDL = f"""
 create table if not exists raw.transactions (
     {", ".join(f"{name} varchar" for name in CANONICAL_FIELDS)},
     _datetime_format varchar,
+    _decimal_separator varchar,
+    _cancellation_prefix varchar,
     _parse_error varchar,
     _load_id integer not null,
     _source_file varchar not null,
@@ -85,12 +104,33 @@ create table if not exists raw.loads (
     mode varchar not null,
     mapping_json varchar not null,
     datetime_format varchar not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    encoding varchar,
+    reading_options_json varchar
 )
 """
+# Columns added since the first release: warehouses created before get them on their next load.
+_ADDED_COLUMNS = {
+    "raw.transactions": (
+        *(f"{name} varchar" for name in ("cancelled_at", "is_cancelled", "refunded_amount")),
+        "_decimal_separator varchar",
+        "_cancellation_prefix varchar",
+    ),
+    "raw.loads": ("encoding varchar", "reading_options_json varchar"),
+}
 
 # Loads whose rows are in raw.transactions: those since the last replacing load.
 CURRENT_LOADS = "load_id >= (select coalesce(max(load_id), 0) from raw.loads where mode = 'replace')"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The choices a load was read with (given in the mapping or detected), recorded in raw.loads."""
+
+    datetime_format: str
+    decimal_separator: str
+    encoding: str | None  # CSV only
+    delimiter: str | None  # CSV only
 
 
 @dataclass(frozen=True)
@@ -104,6 +144,9 @@ class LoadResult:
     datetime_format: str
     mapping: ColumnMapping
     replaced_rows: int
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal_separator: str = "."
 
 
 def detect_format(path: Path) -> str:
@@ -159,7 +202,7 @@ def ingest_file(
     with connect(warehouse_path, memory_limit=memory_limit) as con:
         if append and not force and table_exists(con, "raw", "loads"):
             _refuse_repeated_file(con, path, sha256)
-        header = _read_source(con, path, file_format)
+        header, dialect = _read_source(con, path, file_format, mapping or ColumnMapping(), warehouse_path.parent)
         mapping = resolve_mapping(header, mapping, str(path))
         total = _count(con, "select count(*) from _source_raw")
         if total == 0:
@@ -169,7 +212,13 @@ def ingest_file(
         datetime_format = mapping.datetime_format or _detect_datetime_format(
             con, path, mapping.columns["order_datetime"]
         )
-        _build_staged_rows(con, mapping, datetime_format)
+        reading = Reading(
+            datetime_format=datetime_format,
+            decimal_separator=mapping.decimal_separator or _detect_decimal_separator(con, path, mapping),
+            encoding=dialect.encoding if dialect else None,
+            delimiter=dialect.delimiter if dialect else None,
+        )
+        _build_staged_rows(con, mapping, reading)
         bad_rows = _count(con, "select count(*) from _staged where _parse_error is not null")
         if bad_rows > max_bad_share * total:
             raise RetailError(_bad_rows_message(con, path, bad_rows, total, max_bad_share))
@@ -179,7 +228,7 @@ def ingest_file(
             sha256=sha256,
             append=append,
             mapping=mapping,
-            datetime_format=datetime_format,
+            reading=reading,
             rows=total,
             bad_rows=bad_rows,
         )
@@ -200,6 +249,9 @@ def _create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     con.execute(RAW_TRANSACTIONS_DDL)
     con.execute(RAW_LOADS_DDL)
+    for table, columns in _ADDED_COLUMNS.items():
+        for column in columns:
+            con.execute(f"alter table {table} add column if not exists {column}")
 
 
 def _refuse_repeated_file(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> None:
@@ -216,15 +268,15 @@ def _refuse_repeated_file(con: duckdb.DuckDBPyConnection, path: Path, sha256: st
         )
 
 
-def _read_source(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> list[str]:
-    """Copy the file into temp table ``_source_raw`` as text, in file order; return its header."""
-    literal = "'" + str(path).replace("'", "''") + "'"
+def _read_source(
+    con: duckdb.DuckDBPyConnection, path: Path, file_format: str, mapping: ColumnMapping, workdir: Path
+) -> tuple[list[str], CsvDialect | None]:
+    """Copy the file into temp table ``_source_raw`` as text, in file order; return its header (and CSV dialect)."""
+    literal = _sql_literal(path)
+    dialect = None
     try:
         if file_format == "csv":
-            con.execute(
-                "create or replace temp table _source_raw as select * from "
-                f"read_csv({literal}, all_varchar = true, header = true)"
-            )
+            dialect = _read_csv(con, path, mapping, workdir)
         elif file_format == "parquet":
             columns = [row[0] for row in con.execute(f"describe select * from read_parquet({literal})").fetchall()]
             casts = ", ".join(
@@ -237,10 +289,70 @@ def _read_source(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -
             con.execute("create or replace temp table _source_raw as select * from _excel_frame")
             con.unregister("_excel_frame")
     except duckdb.Error as error:
-        message = str(error).strip().splitlines()[0]
-        raise RetailError(f"{path}: cannot be read as {file_format}: {message}") from None
+        raise RetailError(f"{path}: cannot be read as {file_format}: {duckdb_reason(error)}") from None
     header = [row[0] for row in con.execute("describe _source_raw").fetchall()]
-    return [name for name in header if name != _SHEET_COLUMN]
+    return [name for name in header if name != _SHEET_COLUMN], dialect
+
+
+def _sql_literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, mapping: ColumnMapping, workdir: Path) -> CsvDialect:
+    """Read a CSV with an explicit dialect, so a ragged row is an error instead of a one-column guess."""
+    dialect = sniff_dialect(path, mapping.encoding, mapping.delimiter)
+    try:
+        _copy_csv(con, path, dialect, mapping.max_line_size, workdir)
+    except duckdb.Error as error:
+        if "not utf-8 encoded" not in str(error) or mapping.encoding is not None:
+            raise RetailError(_csv_error_message(path, dialect, mapping, error)) from None
+        # A byte that is not UTF-8 somewhere past the sample: 8-bit text, decided on the whole file.
+        dialect = sniff_dialect(path, scan_legacy_encoding(path), mapping.delimiter)
+        try:
+            _copy_csv(con, path, dialect, mapping.max_line_size, workdir)
+        except duckdb.Error as retry_error:
+            raise RetailError(_csv_error_message(path, dialect, mapping, retry_error)) from None
+    return dialect
+
+
+def _copy_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, dialect: CsvDialect, max_line_size: int | None, workdir: Path
+) -> None:
+    columns = "{" + ", ".join(f"{_sql_string(name)}: 'VARCHAR'" for name in dialect.header) + "}"
+    with utf8_copy(path, dialect.encoding, workdir) as readable:
+        con.execute(
+            "create or replace temp table _source_raw as select * from read_csv("
+            f"{_sql_literal(readable)}, auto_detect = false, header = true, columns = {columns}, "
+            f"delim = {_sql_string(dialect.delimiter)}, quote = '\"', escape = '\"', strict_mode = true, "
+            f"max_line_size = {max_line_size or DEFAULT_MAX_LINE_SIZE})"
+        )
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _csv_error_message(path: Path, dialect: CsvDialect, mapping: ColumnMapping, error: duckdb.Error) -> str:
+    text = str(error)
+    shown = "tab" if dialect.delimiter == "\t" else repr(dialect.delimiter)
+    if "Expected Number of Columns" in text:
+        rows = ragged_rows(path, dialect)
+        listed = ", ".join(f"line {line} has {fields}" for line, fields in rows) or f"near line {line_number(error)}"
+        return (
+            f"{path}: rows have different numbers of fields: the header has {len(dialect.header)} "
+            f"(delimiter {shown}), but {listed}. A field probably contains an unquoted {shown} or a line "
+            'break; quote it in the export, or set "delimiter" in the mapping if the file uses another one. '
+            "Nothing was loaded"
+        )
+    if "line size" in text:
+        limit = mapping.max_line_size or DEFAULT_MAX_LINE_SIZE
+        return (
+            f"{path}: line {line_number(error) or '?'} is longer than the {limit:,}-byte line limit "
+            "(a very long text field, or a quote that is never closed so the rest of the file reads as one "
+            'field). Fix the quoting, drop the long column from the export, or raise "max_line_size" '
+            "(bytes) in the mapping. Nothing was loaded"
+        )
+    return f"{path}: cannot be read as csv ({dialect.encoding}, delimiter {shown}): {duckdb_reason(error)}"
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
@@ -293,7 +405,47 @@ def _detect_datetime_format(con: duckdb.DuckDBPyConnection, path: Path, column: 
     return DATETIME_FORMATS[best]
 
 
-def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, datetime_format: str) -> None:
+def number_text(expression: str, decimal_separator: str) -> str:
+    """SQL turning a number as written into one DuckDB casts: the other separator groups thousands."""
+    if decimal_separator == ",":
+        return f"replace(replace(trim({expression}), '.', ''), ',', '.')"
+    return f"replace(trim({expression}), ',', '')"
+
+
+def _detect_decimal_separator(con: duckdb.DuckDBPyConnection, path: Path, mapping: ColumnMapping) -> str:
+    """',' when the amounts are written with decimal commas (2,55 or 1.234,56), else '.'.
+
+    A separator followed by 3 digits is ambiguous (1,234 or 1.234) and does not vote.
+    """
+    fields = [mapping.columns[name] for name in NUMERIC_FIELDS if name in mapping.columns]
+    if not fields:
+        return "."
+    values = " union all ".join(
+        f"select trim({quote_identifier(column)}) as value, {_sql_string(column)} as source_column "
+        f"from (select * from _source_raw limit {_FORMAT_SAMPLE_ROWS})"
+        for column in fields
+    )
+    row = con.execute(
+        f"""
+        select
+            count(case when regexp_matches(value, '^[-+]?[0-9.]*,([0-9]{{1,2}}|[0-9]{{4,}})$') then 1 end),
+            count(case when regexp_matches(value, '^[-+]?[0-9,]*[.]([0-9]{{1,2}}|[0-9]{{4,}})$') then 1 end),
+            any_value(case when regexp_matches(value, ',[0-9]+$') then source_column || ': ' || value end),
+            any_value(case when regexp_matches(value, '[.][0-9]+$') then source_column || ': ' || value end)
+        from ({values})
+        """
+    ).fetchone()
+    assert row is not None
+    comma, dot, comma_example, dot_example = row
+    if comma and dot:
+        raise RetailError(
+            f"{path}: amounts are written both with decimal commas ({comma_example!r}) and decimal points "
+            f'({dot_example!r}); set "decimal_separator" ("." or ",") in the mapping'
+        )
+    return "," if comma else "."
+
+
+def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, reading: Reading) -> None:
     """Temp view ``_staged``: canonical text columns plus the parse verdict per row.
 
     A view, not a table: at 50M rows a second materialized copy would double memory.
@@ -306,15 +458,18 @@ def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, d
     def blank(name: str) -> str:
         return f"nullif(trim({source(name)}), '') is null"
 
-    fmt = datetime_format.replace("'", "''")
-    checks = [f"when {blank(name)} then 'missing {name}'" for name in KEY_FIELDS if name != "customer_id"]
-    checks.append(
-        f"when try_strptime(trim({source('order_datetime')}), '{fmt}') is null then 'unparseable order_datetime'"
-    )
-    amount_fields = ["order_total"] if mapping.uses_order_total else ["quantity", "unit_price"]
+    fmt = _sql_string(reading.datetime_format)
+    checks = [
+        f"when {blank(name)} then 'missing {name}'" for name in ("order_id", "product_id") if name in mapping.columns
+    ]
+    order_datetime = _order_level_value(con, mapping, "order_datetime")
+    checks.append(f"when {order_datetime} is null then 'missing order_datetime'")
+    checks.append(f"when try_strptime({order_datetime}, {fmt}) is null then 'unparseable order_datetime'")
+    amount_fields = ["order_total"] if mapping.uses_order_total else list(LINE_AMOUNT_FIELDS)
     for name in amount_fields:
         checks.append(f"when {blank(name)} then 'missing {name}'")
-        checks.append(f"when try_cast(trim({source(name)}) as double) is null then 'unparseable {name}'")
+        number = number_text(source(name), reading.decimal_separator)
+        checks.append(f"when try_cast({number} as double) is null then 'unparseable {name}'")
     sheet = f"_source_raw.{_SHEET_COLUMN}" if _has_sheet_column(con) else "null"
     columns = ", ".join(f"{source(name)} as {name}" for name in CANONICAL_FIELDS)
     con.execute(
@@ -322,13 +477,28 @@ def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, d
         create or replace temp view _staged as
         select
             {columns},
-            '{fmt}' as _datetime_format,
+            {fmt} as _datetime_format,
+            {_sql_string(reading.decimal_separator)} as _decimal_separator,
+            {_sql_string(mapping.effective_cancellation_prefix)} as _cancellation_prefix,
             case {" ".join(checks)} end as _parse_error,
             {sheet} as _source_sheet,
             _source_raw.rowid + 1 as _source_row_number
         from _source_raw
         """
     )
+
+
+def _order_level_value(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, name: str) -> str:
+    """SQL for a field that exports such as Shopify's fill on an order's first line only.
+
+    Blank on a row, it is taken from another row of the same order (staging
+    does the same); the window is added only when some row is blank.
+    """
+    value = f"nullif(trim(_source_raw.{quote_identifier(mapping.columns[name])}), '')"
+    if "order_id" not in mapping.columns or not _count(con, f"select count(*) from _source_raw where {value} is null"):
+        return value
+    order_id = f"nullif(upper(trim(_source_raw.{quote_identifier(mapping.columns['order_id'])})), '')"
+    return f"coalesce({value}, case when {order_id} is not null then max({value}) over (partition by {order_id}) end)"
 
 
 def _has_sheet_column(con: duckdb.DuckDBPyConnection) -> bool:
@@ -356,7 +526,7 @@ def _commit_load(
     sha256: str,
     append: bool,
     mapping: ColumnMapping,
-    datetime_format: str,
+    reading: Reading,
     rows: int,
     bad_rows: int,
 ) -> LoadResult:
@@ -383,8 +553,14 @@ def _commit_load(
             """,
             [path.name, loaded_at],
         )
+        options = {**mapping.options(), **{key: value for key, value in asdict(reading).items() if value}}
         con.execute(
-            "insert into raw.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            """
+            insert into raw.loads (
+                load_id, source_file, file_sha256, file_bytes, row_count, bad_row_count, mode,
+                mapping_json, datetime_format, loaded_at, encoding, reading_options_json
+            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
             [
                 load_id,
                 str(path.resolve()),
@@ -394,8 +570,10 @@ def _commit_load(
                 bad_rows,
                 "append" if append else "replace",
                 json.dumps(dict(mapping.columns), sort_keys=True),
-                datetime_format,
+                reading.datetime_format,
                 loaded_at,
+                reading.encoding,
+                json.dumps(options, sort_keys=True),
             ],
         )
         con.execute("commit")
@@ -407,9 +585,12 @@ def _commit_load(
         source_file=path,
         rows=rows,
         bad_rows=bad_rows,
-        datetime_format=datetime_format,
+        datetime_format=reading.datetime_format,
         mapping=mapping,
         replaced_rows=replaced,
+        encoding=reading.encoding,
+        delimiter=reading.delimiter,
+        decimal_separator=reading.decimal_separator,
     )
 
 

@@ -1,12 +1,14 @@
 {#- The feature cutoff as a SQL date expression.
     var('as_of_date') when set (validated as YYYY-MM-DD); otherwise the day
-    after the last parseable transaction, so a default run describes "now". -#}
+    after the last parseable transaction, so a default run describes "now".
+    Future-dated rows (clock errors, test orders) never move it. -#}
 {% macro as_of_date() -%}
     {%- set value = var('as_of_date', none) -%}
     {%- if value is none or (value | string | trim) == '' -%}
         (
             select cast({{ dbt.dateadd('day', 1, 'max(ordered_at)') }} as date)
             from {{ ref('int_transaction_lines_classified') }}
+            where coalesce(exclusion_reason, '') <> 'future_dated'
         )
     {%- else -%}
         {%- set text = value | string | trim -%}

@@ -72,10 +72,14 @@ order_stats as (
     group by customer_id
 ),
 
+{#- Order-level exports carry no products or unit prices: these features
+    are then null, not zero. #}
 line_stats as (
     select
         customer_id,
-        count(distinct product_id) as unique_products,
+        case
+            when count(product_id) > 0 then count(distinct product_id)
+        end as unique_products,
         avg(unit_price) as avg_unit_price
     from purchase_lines
     group by customer_id

@@ -1,5 +1,6 @@
 {#- Parse a text timestamp written in the strptime format named per row in
-    format_column. Ingest records one detected format per load; the formats
+    format_column (with a UTC offset, %z, converted to UTC). Ingest records
+    one detected format per load; the formats
     present in raw.transactions are read at run time so every load parses
     with its own format. Unparseable text gives null (ingest already recorded
     why in _parse_error). -#}
@@ -28,7 +29,12 @@
         {%- for fmt in formats %}
         {%- set quoted = fmt | replace("'", "''") %}
         when {{ format_column }} = '{{ quoted }}'
+        {%- if '%z' in fmt %}
+            {#- A UTC offset in the text: the instant, as UTC. #}
+            then timezone('UTC', try_strptime(trim({{ value_column }}), '{{ quoted }}'))
+        {%- else %}
             then try_strptime(trim({{ value_column }}), '{{ quoted }}')
+        {%- endif %}
         {%- endfor %}
     end
 {%- endmacro %}

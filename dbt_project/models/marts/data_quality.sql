@@ -16,6 +16,7 @@ classified_lines as (
         exclusion_reason,
         line_amount,
         is_unparseable,
+        is_future_dated,
         is_missing_customer_id,
         is_duplicate,
         is_cancellation,
@@ -38,6 +39,7 @@ assigned as (
     (e.g. duplicates hidden behind missing customer ids). #}
 {%- set rule_flags = [
     ('unparseable_value', 'is_unparseable'),
+    ('future_dated', 'is_future_dated'),
     ('missing_customer_id', 'is_missing_customer_id'),
     ('duplicate', 'is_duplicate'),
     ('cancellation', 'is_cancellation'),

@@ -37,7 +37,9 @@ orders as (
         min(customer_id) as customer_id,
         min(country) as country,
         count(*) as line_count,
-        count(distinct product_id) as distinct_products,
+        case
+            when count(product_id) > 0 then count(distinct product_id)
+        end as distinct_products,
         sum(quantity) as item_quantity,
         cast(sum(line_amount) as decimal(18, 2)) as order_amount,
         cast(min(ordered_at) as date) as order_date,

@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ reset_after_replacing_load() }}",
 ) }}
 {#- Incremental by load: a line's classification depends only on itself and,
@@ -26,9 +26,14 @@ transactions as (
         quantity,
         unit_price,
         order_total,
+        refunded_amount,
         line_amount,
         is_cancellation,
-        ordered_at
+        is_cancelled_order,
+        is_negative_line,
+        ordered_at,
+        cancelled_at,
+        loaded_at
     from {{ ref('stg_retail__transactions') }}
     {%- if is_incremental() %}
     where load_id > {{ processed_load_watermark() }}
@@ -36,7 +41,8 @@ transactions as (
 ),
 {%- set duplicate_key = ['customer_id', 'order_id', 'ordered_at', 'product_id', 'description',
                          'quantity', 'unit_price', 'order_total', 'country'] %}
-{%- set line_only = ['transaction_line_id', 'product_code', 'parse_error', 'line_amount', 'is_cancellation'] %}
+{%- set line_only = ['transaction_line_id', 'product_code', 'parse_error', 'line_amount', 'is_cancellation',
+                     'is_cancelled_order', 'is_negative_line', 'refunded_amount', 'cancelled_at', 'loaded_at'] %}
 
 {#- Duplicate candidates: the new lines plus the processed lines of the same
     orders (a duplicate repeats the order id), ranked together; processed
@@ -138,10 +144,22 @@ flagged as (
         transactions.unit_price,
         transactions.line_amount,
         transactions.order_total,
+        transactions.refunded_amount,
         transactions.parse_error is not null as is_unparseable,
+        -- Clock errors and test orders; the tolerance covers shops whose
+        -- local time runs ahead of UTC (loaded_at is UTC).
+        coalesce(
+            transactions.ordered_at > {{ dbt.dateadd(
+                'hour', var('future_dated_tolerance_hours'), 'transactions.loaded_at') }},
+            false
+        ) as is_future_dated,
         transactions.customer_id is null as is_missing_customer_id,
         transactions.is_duplicate,
-        transactions.is_cancellation,
+        -- Cancellation invoices, lines of orders marked cancelled, and
+        -- negative lines of a known customer (returns).
+        transactions.is_cancellation or transactions.is_negative_line
+            as is_cancellation,
+        transactions.is_cancelled_order,
         coalesce(transactions.quantity <= 0, false) as is_non_positive_quantity,
         coalesce(
             coalesce(transactions.unit_price, transactions.order_total) <= 0,
@@ -149,7 +167,8 @@ flagged as (
         ) as is_non_positive_price,
         non_product_distinct_codes.product_code is not null
             as is_non_product_code,
-        transactions.ordered_at
+        transactions.ordered_at,
+        transactions.cancelled_at
     from new_lines as transactions
     left join non_product_distinct_codes
         on transactions.product_code = non_product_distinct_codes.product_code
@@ -167,6 +186,7 @@ classified as (
         -- First matching rule wins; the order is seeds/exclusion_rules.csv.
         case
             when is_unparseable then 'unparseable_value'
+            when is_future_dated then 'future_dated'
             when is_missing_customer_id then 'missing_customer_id'
             when is_duplicate then 'duplicate'
             when is_cancellation then 'cancellation'
@@ -179,15 +199,19 @@ classified as (
         quantity,
         unit_price,
         order_total,
+        refunded_amount,
         line_amount,
         is_unparseable,
+        is_future_dated,
         is_missing_customer_id,
         is_duplicate,
         is_cancellation,
+        is_cancelled_order,
         is_non_positive_quantity,
         is_non_positive_price,
         is_non_product_code,
-        ordered_at
+        ordered_at,
+        cancelled_at
     from flagged
 )
 
