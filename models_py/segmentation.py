@@ -58,8 +58,12 @@ class Segmentation:
 
 
 def segment_inputs(features: pd.DataFrame) -> pd.DataFrame:
-    """The SEGMENT_FEATURES columns as floats: what the transform and the logged model take."""
-    return features.loc[:, list(SEGMENT_FEATURES)].astype("float64")
+    """The SEGMENT_FEATURES columns as floats: what the transform and the logged model take.
+
+    unique_products is null for exports without products: as a constant 0 it
+    adds no distance, so the segments rest on the features that exist.
+    """
+    return features.loc[:, list(SEGMENT_FEATURES)].astype("float64").fillna({"unique_products": 0.0})
 
 
 def _log1p_non_negative(values: np.ndarray) -> np.ndarray:
