@@ -15,7 +15,7 @@ from models_py.demo_data import DemoDataConfig, write_demo_data
 from models_py.errors import RetailError
 from models_py.ingest import CURRENT_LOADS, ingest_file
 from models_py.mapping import load_mapping
-from models_py.publish import publish
+from models_py.publish import Publication, open_published, publish, read_publication
 from models_py.replay import BatchResult, ReplayOptions, replay_settings, run_replay
 from models_py.reporting.evidence import export_evidence
 from models_py.reporting.strategic import write_strategic_report
@@ -137,21 +137,22 @@ def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> 
             "`retail publish` publishes the warehouse as it is"
         )
         return
-    _publish_and_report(settings)
+    # The build's last node (reporting.publication) has published it.
+    with open_published(settings.published_path) as con:
+        _echo_published(read_publication(con, settings.published_path))
+    _write_report(settings)
 
 
-# A build limited by these leaves some tables from an earlier build: publishing
-# it would hand readers a mix of two builds.
+# A build limited by these leaves some tables from an earlier build: the
+# publication node does not publish it (a mix of two builds).
 PARTIAL_BUILD_FLAGS = frozenset({"-s", "--select", "-m", "--models", "--exclude", "--selector", "--empty"})
 
 
-def _publish_and_report(settings: Settings) -> None:
-    publication = publish(settings.warehouse_path, settings.published_path)
+def _echo_published(publication: Publication) -> None:
     click.echo(
         f"published {len(publication.row_counts)} tables (as_of_date {publication.as_of_date}) "
         f"to {publication.path} for BI tools, the API and Evidence"
     )
-    _write_report(settings)
 
 
 def _write_report(settings: Settings) -> None:
@@ -161,14 +162,17 @@ def _write_report(settings: Settings) -> None:
 
 @cli.command("publish")
 def publish_command() -> None:
-    """Publish the warehouse for readers and write the strategic report.
+    """Publish the warehouse as it is for readers and write the strategic report.
 
-    `retail build` does this after every successful full build; run it after a
-    plain `dbt build` or a partial build. The published copy
-    (warehouse/published/retail.duckdb, or RETAIL_PUBLISHED_WAREHOUSE) is
-    swapped in atomically: readers see the previous or the new publication.
+    Every complete `dbt build` (plain or through `retail build`) publishes as
+    its last node; run this after a partial build, or after reviewing a build
+    that failed a test. The published copy (warehouse/published/retail.duckdb,
+    or RETAIL_PUBLISHED_WAREHOUSE) is swapped in atomically: readers see the
+    previous or the new publication.
     """
-    _publish_and_report(Settings.from_env())
+    settings = Settings.from_env()
+    _echo_published(publish(settings.warehouse_path, settings.published_path))
+    _write_report(settings)
 
 
 @cli.command()

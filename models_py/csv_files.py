@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO, cast
 
 from models_py.errors import RetailError
 
@@ -44,10 +44,10 @@ class CsvDialect:
     header: tuple[str, ...]
 
 
-def open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> BinaryIO:
     """The file's bytes, decompressed when it is gzipped."""
     if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
+        return cast(BinaryIO, gzip.open(path, "rb"))
     return path.open("rb")
 
 

@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from models_py.errors import RetailError
+from models_py.settings import default_published_path
 from models_py.warehouse import connect, table_exists
 
 PUBLISHED_SCHEMAS = ("marts", "ml", "reporting")
@@ -60,11 +62,14 @@ def _sql_string(path: Path) -> str:
 
 def _published_tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     schemas = ", ".join(f"'{schema}'" for schema in PUBLISHED_SCHEMAS)
+    # The warehouse's own reporting.publication (the dbt node's record of the
+    # last publication) is not copied: the copy gets its fresh manifest.
     tables = con.execute(
         f"""
         select table_schema, table_name
         from information_schema.tables
         where table_catalog = current_database() and table_schema in ({schemas})
+            and table_schema || '.' || table_name <> '{MANIFEST_TABLE}'
         order by table_schema, table_name
         """
     ).fetchall()
@@ -82,68 +87,104 @@ def _as_of_date(con: duckdb.DuckDBPyConnection) -> date | None:
 def publish(warehouse_path: Path, published_path: Path) -> Publication:
     """Copy the reader-facing schemas of the warehouse into ``published_path``, atomically.
 
-    The copy is written to a temporary file in the same folder and renamed over
-    the previous publication only once it is complete. Raises RetailError when
-    the warehouse holds nothing to publish (run the build first) or is locked.
+    Raises RetailError when the warehouse holds nothing to publish (run the
+    build first) or is locked.
     """
     if not Path(warehouse_path).exists():
         raise RetailError(f"warehouse {warehouse_path} does not exist yet; run `retail build` first")
-    published_path = Path(published_path)
+    # Read-write like dbt-duckdb's connection when called in the build's process:
+    # DuckDB refuses a second connection to one file with another configuration.
+    with connect(warehouse_path) as con:
+        return publish_from(con, Path(warehouse_path), Path(published_path))
+
+
+def publish_from(con: duckdb.DuckDBPyConnection, warehouse_path: Path, published_path: Path) -> Publication:
+    """``publish`` on an open warehouse connection (the dbt node passes its session).
+
+    The copy is written to a temporary file in the same folder and renamed over
+    the previous publication only once it is complete.
+    """
     published_path.parent.mkdir(parents=True, exist_ok=True)
     staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
     publication_id = uuid.uuid4().hex
     published_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    # Read-write like dbt-duckdb's connection when called in the build's process:
-    # DuckDB refuses a second connection to one file with another configuration.
-    with connect(warehouse_path) as con:
-        tables = _published_tables(con)
-        if not any(schema == "reporting" for schema, _ in tables):
-            raise RetailError(
-                f"warehouse {warehouse_path} has no reporting tables to publish; run `retail build` first"
-            )
-        as_of_date = _as_of_date(con)
-        row_counts: dict[str, int] = {}
-        con.execute(f"attach '{_sql_string(staging)}' as publication (storage_version '{STORAGE_VERSION}')")
-        step = "creating the schemas"
-        try:
-            for schema in sorted({schema for schema, _ in tables}):
-                con.execute(f'create schema publication."{schema}"')
-            for schema, table in tables:
-                step = f"copying {schema}.{table}"
-                target = f"publication.{_quoted(schema, table)}"
-                con.execute(f"create table {target} as select * from {_quoted(schema, table)}")
-                count = con.execute(f"select count(*) from {target}").fetchone()
-                row_counts[f"{schema}.{table}"] = int(count[0]) if count else 0
-                if (schema, table) in _INDEXES:
-                    con.execute(f'create index "{table}_lookup" on {target} ("{_INDEXES[schema, table]}")')
-            step = "writing the manifest"
-            con.execute(
-                f"""
-                create table publication.{MANIFEST_TABLE} as
-                select
-                    ? as publication_id,
-                    cast(? as timestamp) as published_at,
-                    cast(? as date) as as_of_date,
-                    split_part(table_name, '.', 1) as table_schema,
-                    split_part(table_name, '.', 2) as table_name,
-                    row_count
-                from (select unnest(?) as table_name, unnest(?) as row_count)
-                """,
-                [publication_id, published_at, as_of_date, list(row_counts), list(row_counts.values())],
-            )
-        except BaseException as error:
-            con.execute("detach publication")
-            staging.unlink(missing_ok=True)
-            if isinstance(error, duckdb.Error):
-                raise RetailError(
-                    f"publishing {warehouse_path} failed {step} ({str(error).splitlines()[0]}); "
-                    f"the previous publication at {published_path} is unchanged"
-                ) from None
-            raise
+    tables = _published_tables(con)
+    if not any(schema == "reporting" for schema, _ in tables):
+        raise RetailError(f"warehouse {warehouse_path} has no reporting tables to publish; run `retail build` first")
+    as_of_date = _as_of_date(con)
+    row_counts: dict[str, int] = {}
+    con.execute(f"attach '{_sql_string(staging)}' as publication (storage_version '{STORAGE_VERSION}')")
+    step = "creating the schemas"
+    try:
+        for schema in sorted({schema for schema, _ in tables}):
+            con.execute(f'create schema publication."{schema}"')
+        for schema, table in tables:
+            step = f"copying {schema}.{table}"
+            target = f"publication.{_quoted(schema, table)}"
+            con.execute(f"create table {target} as select * from {_quoted(schema, table)}")
+            count = con.execute(f"select count(*) from {target}").fetchone()
+            row_counts[f"{schema}.{table}"] = int(count[0]) if count else 0
+            if (schema, table) in _INDEXES:
+                con.execute(f'create index "{table}_lookup" on {target} ("{_INDEXES[schema, table]}")')
+        step = "writing the manifest"
+        con.execute(
+            f"create table publication.{MANIFEST_TABLE} as {MANIFEST_SELECT}",
+            [publication_id, published_at, as_of_date, list(row_counts), list(row_counts.values())],
+        )
+    except BaseException as error:
         con.execute("detach publication")
+        staging.unlink(missing_ok=True)
+        if isinstance(error, duckdb.Error):
+            raise RetailError(
+                f"publishing {warehouse_path} failed {step} ({str(error).splitlines()[0]}); "
+                f"the previous publication at {published_path} is unchanged"
+            ) from None
+        raise
+    con.execute("detach publication")
     os.replace(staging, published_path)
     return Publication(published_path, publication_id, published_at, as_of_date, row_counts)
+
+
+MANIFEST_SELECT = """
+    select
+        cast(? as varchar) as publication_id,
+        cast(? as timestamp) as published_at,
+        cast(? as date) as as_of_date,
+        split_part(table_name, '.', 1) as table_schema,
+        split_part(table_name, '.', 2) as table_name,
+        cast(row_count as bigint) as row_count
+    from (select unnest(cast(? as varchar[])) as table_name, unnest(cast(? as bigint[])) as row_count)
+"""
+
+
+def publish_build(session: duckdb.DuckDBPyConnection, warehouse_path: str, published_path: str) -> pd.DataFrame:
+    """The dbt node ``reporting.publication``: publish when this invocation is a complete build.
+
+    ``session`` is dbt-duckdb's connection; ``published_path`` empty means the
+    default beside the warehouse. The on-run-start hook ``record_build_scope``
+    says whether the build was complete; otherwise the last manifest is kept
+    and nothing is published. Returns the manifest of the publication readers see.
+    """
+    warehouse = Path(warehouse_path).resolve()
+    target = Path(published_path).resolve() if published_path else default_published_path(warehouse)
+    scope = session.execute("select is_complete_build, reason from main.dbt_build_scope").fetchone()
+    if scope is None or not scope[0]:
+        print(f"not published ({scope[1] if scope else 'no build scope recorded'}): readers keep {target}")
+        if table_exists(session, "reporting", "publication"):
+            return session.execute(f"select * from {MANIFEST_TABLE}").df()
+        return session.execute(MANIFEST_SELECT, [None, None, None, [], []]).df()
+    publication = publish_from(session, warehouse, target)
+    return session.execute(
+        MANIFEST_SELECT,
+        [
+            publication.publication_id,
+            publication.published_at,
+            publication.as_of_date,
+            list(publication.row_counts),
+            list(publication.row_counts.values()),
+        ],
+    ).df()
 
 
 def connect_published(published_path: Path) -> duckdb.DuckDBPyConnection:

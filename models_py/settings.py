@@ -34,6 +34,11 @@ def _path(value: str | None, project_dir: Path, default: Path) -> Path:
     return path if path.is_absolute() else project_dir / path
 
 
+def default_published_path(warehouse_path: Path) -> Path:
+    """``published/<warehouse file name>`` beside the warehouse: same stem, so the catalog name dbt compiles to."""
+    return warehouse_path.parent / "published" / warehouse_path.name
+
+
 def _default_project_dir() -> Path:
     # models_py sits at the repo root next to dbt_project.yml.
     return Path(__file__).resolve().parent.parent
@@ -93,7 +98,7 @@ class Settings:
             max_bad_share=max_bad_share,
             memory_limit=env.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
             tracking_uri=env.get(TRACKING_URI_ENV) or f"sqlite:///{warehouse.parent / 'mlflow.db'}",
-            published_path=_path(env.get(PUBLISHED_ENV), project_dir, warehouse.parent / "published" / warehouse.name),
+            published_path=_path(env.get(PUBLISHED_ENV), project_dir, default_published_path(warehouse)),
             reports_dir=_path(env.get(REPORTS_DIR_ENV), project_dir, project_dir / "reports"),
         )
 
@@ -103,4 +108,6 @@ class Settings:
             WAREHOUSE_ENV: str(self.warehouse_path),
             MEMORY_LIMIT_ENV: self.memory_limit,
             TRACKING_URI_ENV: self.tracking_uri,
+            # The publication node writes where the readers look.
+            PUBLISHED_ENV: str(self.published_path),
         }

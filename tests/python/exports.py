@@ -63,9 +63,8 @@ def write_order_total_export(lines: pd.DataFrame, path: Path, future_rows: int =
         }
     )
     orders = pd.concat([orders, future], ignore_index=True)
-    pd.DataFrame(
-        {"cust": orders["cust"], "date": orders["ordered_at"].dt.strftime("%Y%m%d"), "amount": orders["amount"].round(2)}
-    ).to_csv(path, index=False)
+    dates = orders["ordered_at"].dt.strftime("%Y%m%d")
+    pd.DataFrame({"cust": orders["cust"], "date": dates, "amount": orders["amount"].round(2)}).to_csv(path, index=False)
     return orders
 
 

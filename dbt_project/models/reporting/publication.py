@@ -1,0 +1,35 @@
+from models_py.publish import publish_build
+
+
+def model(dbt, session):
+    # Last node of the DAG: it refs every relation it publishes, so dbt runs it
+    # after all of them and their tests, and skips it when any of them failed.
+    dbt.config(materialized="table", tags=["publish"])
+    dbt.ref("customer_features")
+    dbt.ref("customer_training_snapshots")
+    dbt.ref("data_quality")
+    dbt.ref("dim_customers")
+    dbt.ref("fct_orders")
+    dbt.ref("churn_scores")
+    dbt.ref("customer_embedding")
+    dbt.ref("customer_segment_versions")
+    dbt.ref("customer_segments")
+    dbt.ref("drift_reference_features")
+    dbt.ref("ltv_scores")
+    dbt.ref("model_metrics")
+    dbt.ref("retraining_plan")
+    dbt.ref("customer_scores")
+    dbt.ref("drift_report")
+    dbt.ref("model_performance")
+    dbt.ref("previous_scores")
+    dbt.ref("retention_parameters")
+    dbt.ref("score_history")
+    dbt.ref("segment_change_actions")
+    dbt.ref("segment_size_history")
+    dbt.ref("segment_summary")
+    dbt.ref("segment_transition_matrix")
+    dbt.ref("segment_transitions")
+    dbt.ref("snp_customer_segments")
+    dbt.ref("retention_playbook")
+    dbt.ref("exclusion_rules")
+    return publish_build(session, dbt.config.get("warehouse_path"), dbt.config.get("published_path"))
