@@ -3,18 +3,23 @@
 Reads only the published warehouse (never the file dbt writes, so it never
 blocks a build) and the MLflow store for the model versions that scored it.
 Start it with ``retail serve``; the OpenAPI schema is at ``/openapi.json`` and
-the interactive docs at ``/docs``.
+the interactive docs at ``/docs``. With an API key configured (RETAIL_API_KEY),
+every data endpoint wants it in the ``X-API-Key`` header; ``/health``, the
+schema and the docs stay open (they hold no customer data).
 """
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
-from fastapi import Body, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request, Security
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from models_py.errors import RetailError
@@ -24,6 +29,9 @@ from models_py.settings import Settings
 MAX_DAYS = 36_500  # a hundred years of history
 MAX_COUNT = 1_000_000
 MAX_AMOUNT = 1e9
+MAX_BATCH = 10_000
+# A 422 names at most this many problems in its message (the rest are counted).
+_MAX_PROBLEMS = 20
 
 EXAMPLE_FEATURES: dict[str, Any] = {
     "recency_days": 12,
@@ -124,6 +132,25 @@ class PredictRequest(BaseModel):
         return self
 
 
+class BatchRequest(BaseModel):
+    """Up to 10,000 known customers, or up to 10,000 feature rows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_ids: list[int | str] | None = Field(
+        default=None, min_length=1, max_length=MAX_BATCH, description="Customers in the latest publication."
+    )
+    features: list[CustomerFeatures] | None = Field(
+        default=None, min_length=1, max_length=MAX_BATCH, description="Feature rows, scored by the current models."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.customer_ids is None) == (self.features is None):
+            raise ValueError("give exactly one of customer_ids or features")
+        return self
+
+
 class Scores(BaseModel):
     segment_id: int
     segment_name: str
@@ -145,6 +172,11 @@ class Prediction(Scores):
     model_versions: dict[str, int] = Field(description="Registered MLflow model version per family.")
 
 
+class BatchPrediction(BaseModel):
+    predictions: list[Prediction] = Field(description="In request order; customers not found are left out.")
+    not_found: list[str] = Field(description="Requested customer ids that are not in the publication.")
+
+
 class ModelInfo(BaseModel):
     version: int
     run_id: str
@@ -162,6 +194,53 @@ PREDICT_EXAMPLES = {
     "stored": {"summary": "A known customer: stored scores", "value": {"customer_id": 17850}},
     "features": {"summary": "A feature row: scored by the current models", "value": {"features": EXAMPLE_FEATURES}},
 }
+BATCH_EXAMPLES = {
+    "stored": {"summary": "Known customers: stored scores", "value": {"customer_ids": [17850, 12583]}},
+    "features": {"summary": "Feature rows: scored by the current models", "value": {"features": [EXAMPLE_FEATURES]}},
+}
+
+
+def _field_path(location: Sequence[int | str]) -> str:
+    """``features[3].monetary`` from pydantic's ``("body", "features", 3, "monetary")``."""
+    path = ""
+    for part in location:
+        if part == "body":
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def validation_response(errors: Sequence[Any]) -> JSONResponse:
+    """One readable line per bad field, the bad batch rows, and the errors without the input echoed back."""
+    problems: dict[str, str] = {}
+    bad_rows: set[int] = set()
+    for error in errors:
+        location = tuple(error["loc"])
+        problems.setdefault(f"{_field_path(location)}: {error['msg']}", "")
+        bad_rows.update(part for part in location[2:3] if isinstance(part, int))
+    lines = list(problems)
+    message = "; ".join(lines[:_MAX_PROBLEMS])
+    if len(lines) > _MAX_PROBLEMS:
+        message += f"; and {len(lines) - _MAX_PROBLEMS} more"
+    content: dict[str, Any] = {
+        "message": message,
+        "detail": [{"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in errors[:100]],
+    }
+    if bad_rows:
+        content["bad_rows"] = sorted(bad_rows)
+    return JSONResponse(status_code=422, content=content)
+
+
+def _require_key(expected: str | None) -> Any:
+    """A dependency refusing requests without the configured API key (none configured: all pass)."""
+
+    def check(given: Annotated[str | None, Security(APIKeyHeader(name="X-API-Key", auto_error=False))]) -> None:
+        if expected is not None and not (given and secrets.compare_digest(given.encode(), expected.encode())):
+            raise HTTPException(
+                401, "missing or wrong API key: send it in the X-API-Key header", {"WWW-Authenticate": "APIKey"}
+            )
+
+    return check
 
 
 def _prediction(loaded: LoadedPublication, source: Literal["stored", "model"], **values: Any) -> Prediction:
@@ -188,14 +267,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        # FastAPI's error list, plus one line naming each field, e.g. "features.monetary: ...".
-        problems = [
-            f"{'.'.join(str(part) for part in item['loc'] if part != 'body') or 'body'}: {item['msg']}"
-            for item in error.errors()
-        ]
-        return JSONResponse(
-            status_code=422, content={"message": "; ".join(problems), "detail": jsonable_encoder(error.errors())}
-        )
+        return validation_response(error.errors())
+
+    data = APIRouter(dependencies=[Depends(_require_key(settings.api_key))])
 
     @app.get("/health", response_model=Health, summary="Publication and model versions being served")
     def health() -> Health:
@@ -211,12 +285,12 @@ def create_app(settings: Settings) -> FastAPI:
             },
         )
 
-    @app.get("/segments", summary="Every segment: size, value, risk and action (reporting.segment_summary)")
+    @data.get("/segments", summary="Every segment: size, value, risk and action (reporting.segment_summary)")
     def segments() -> list[dict[str, Any]]:
         segments: list[dict[str, Any]] = jsonable_encoder(live.current().segments())
         return segments
 
-    @app.get(
+    @data.get(
         "/customers/{customer_id}",
         summary="One customer's features and scores (reporting.customer_scores)",
         responses={404: {"description": "Unknown customer"}},
@@ -229,7 +303,7 @@ def create_app(settings: Settings) -> FastAPI:
         encoded: dict[str, Any] = jsonable_encoder(row)
         return encoded
 
-    @app.post(
+    @data.post(
         "/predict",
         response_model=Prediction,
         summary="Scores for a known customer, or for a feature row",
@@ -246,6 +320,28 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(404, _unknown(customer_id, loaded))
         return _prediction(loaded, "stored", **row)
 
+    @data.post(
+        "/predict/batch",
+        response_model=BatchPrediction,
+        summary="Scores for up to 10,000 known customers, or for up to 10,000 feature rows",
+        responses={422: {"description": "Invalid request; bad_rows lists the rows at fault"}},
+    )
+    def predict_batch(request: Annotated[BatchRequest, Body(openapi_examples=BATCH_EXAMPLES)]) -> BatchPrediction:
+        loaded = live.current()
+        if request.features is not None:
+            scored = live.score_many(loaded, [row.model_dump() for row in request.features])
+            return BatchPrediction(
+                predictions=[_prediction(loaded, "model", customer_id=None, **scores) for scores in scored],
+                not_found=[],
+            )
+        customer_ids = [str(customer_id) for customer_id in request.customer_ids or ()]
+        rows = loaded.customers(customer_ids)
+        return BatchPrediction(
+            predictions=[_prediction(loaded, "stored", **rows[cid]) for cid in customer_ids if cid in rows],
+            not_found=[cid for cid in customer_ids if cid not in rows],
+        )
+
+    app.include_router(data)
     return app
 
 

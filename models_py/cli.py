@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import time
@@ -19,7 +20,7 @@ from models_py.publish import Publication, open_published, publish, read_publica
 from models_py.replay import BatchResult, ReplayOptions, replay_settings, run_replay
 from models_py.reporting.evidence import export_evidence
 from models_py.reporting.strategic import write_strategic_report
-from models_py.settings import Settings
+from models_py.settings import API_KEY_ENV, Settings
 from models_py.warehouse import connect, table_exists
 
 
@@ -205,13 +206,35 @@ def export_evidence_command(out: Path) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
-    """Start the scoring API on the published warehouse (OpenAPI docs at /docs)."""
+@click.option(
+    "--insecure", is_flag=True, help="Listen on a non-loopback interface without an API key (RETAIL_API_KEY)."
+)
+def serve(host: str, port: int, insecure: bool) -> None:
+    """Start the scoring API on the published warehouse (OpenAPI docs at /docs).
+
+    With RETAIL_API_KEY set, requests must send it in the X-API-Key header.
+    Listening beyond this machine (e.g. --host 0.0.0.0) needs the key, or --insecure.
+    """
+    settings = Settings.from_env()
+    if settings.api_key is None and not insecure and not _is_loopback(host):
+        raise RetailError(
+            f"--host {host} would serve customer data to the network without an API key: set "
+            f"{API_KEY_ENV} (clients send it in the X-API-Key header), or pass --insecure"
+        )
     import uvicorn
 
     from models_py.api import create_app
 
-    uvicorn.run(create_app(Settings.from_env()), host=host, port=port)
+    uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
 
 
 @cli.command()

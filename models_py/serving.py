@@ -28,6 +28,7 @@ from models_py.retraining import FAMILIES
 from models_py.scoring import ScoringModels
 
 CUSTOMER_SQL = "select * from reporting.customer_scores where customer_id = ?"
+CUSTOMERS_SQL = "select * from reporting.customer_scores where customer_id in (select unnest(cast(? as varchar[])))"
 SEGMENTS_SQL = "select * from reporting.segment_summary order by segment_id"
 VERSIONS_SQL = """
 select
@@ -95,6 +96,11 @@ class LoadedPublication:
         with self.cursor() as cursor:
             rows = records(cursor, CUSTOMER_SQL, [customer_id])
         return rows[0] if rows else None
+
+    def customers(self, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored rows of the customers found, by customer id."""
+        with self.cursor() as cursor:
+            return {str(row["customer_id"]): row for row in records(cursor, CUSTOMERS_SQL, [customer_ids])}
 
     def segments(self) -> list[dict[str, Any]]:
         with self.cursor() as cursor:
@@ -178,18 +184,24 @@ class LivePublication:
 
     def score(self, loaded: LoadedPublication, features: Mapping[str, float | None]) -> dict[str, Any]:
         """Scores, tiers and action for one customer's features."""
-        frame = pd.DataFrame([dict(features)]).astype("float64")
-        # .item(): plain Python values, not numpy scalars
-        scores: dict[str, Any] = {
-            str(name): value.item() if hasattr(value, "item") else value
-            for name, value in self.models(loaded).score(frame).iloc[0].items()
-        }
-        value_tier = loaded.tiers.value_tier(scores["predicted_ltv"])
-        risk_tier = loaded.tiers.risk_tier(scores["churn_probability"])
-        return {
-            **scores,
-            "value_tier": value_tier,
-            "risk_tier": risk_tier,
-            "recommended_action": loaded.tiers.action(value_tier, risk_tier),
-            "ltv_horizon_days": loaded.tiers.ltv_horizon_days,
-        }
+        return self.score_many(loaded, [features])[0]
+
+    def score_many(self, loaded: LoadedPublication, rows: list[Mapping[str, float | None]]) -> list[dict[str, Any]]:
+        """Scores, tiers and action per feature row, the models run once over all rows."""
+        frame = pd.DataFrame([dict(row) for row in rows]).astype("float64")
+        results = []
+        for _, scored in self.models(loaded).score(frame).iterrows():
+            # .item(): plain Python values, not numpy scalars
+            scores = {str(name): value.item() if hasattr(value, "item") else value for name, value in scored.items()}
+            value_tier = loaded.tiers.value_tier(scores["predicted_ltv"])
+            risk_tier = loaded.tiers.risk_tier(scores["churn_probability"])
+            results.append(
+                {
+                    **scores,
+                    "value_tier": value_tier,
+                    "risk_tier": risk_tier,
+                    "recommended_action": loaded.tiers.action(value_tier, risk_tier),
+                    "ltv_horizon_days": loaded.tiers.ltv_horizon_days,
+                }
+            )
+        return results

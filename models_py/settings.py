@@ -20,6 +20,7 @@ MEMORY_LIMIT_ENV = "RETAIL_DUCKDB_MEMORY_LIMIT"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 PUBLISHED_ENV = "RETAIL_PUBLISHED_WAREHOUSE"
 REPORTS_DIR_ENV = "RETAIL_REPORTS_DIR"
+API_KEY_ENV = "RETAIL_API_KEY"
 # DuckDB's own default is 80% of RAM; at 50M rows a build then takes ~19 GB.
 # Capped, it spills to warehouse/*.tmp instead. profiles.yml has the same default.
 DEFAULT_MEMORY_LIMIT = "6GB"
@@ -67,6 +68,8 @@ class Settings:
         same catalog name as in dbt's compiled SQL).
     reports_dir:
         Where the strategic report is written (``RETAIL_REPORTS_DIR``, else ``reports/``).
+    api_key:
+        When set (``RETAIL_API_KEY``), the scoring API answers only requests carrying it.
     """
 
     project_dir: Path
@@ -76,6 +79,7 @@ class Settings:
     tracking_uri: str = ""
     published_path: Path = Path()
     reports_dir: Path = Path()
+    api_key: str | None = None
 
     @property
     def demo_data_path(self) -> Path:
@@ -100,6 +104,7 @@ class Settings:
             tracking_uri=env.get(TRACKING_URI_ENV) or f"sqlite:///{warehouse.parent / 'mlflow.db'}",
             published_path=_path(env.get(PUBLISHED_ENV), project_dir, default_published_path(warehouse)),
             reports_dir=_path(env.get(REPORTS_DIR_ENV), project_dir, project_dir / "reports"),
+            api_key=env.get(API_KEY_ENV) or None,
         )
 
     def dbt_env(self) -> dict[str, str]:

@@ -129,3 +129,28 @@ def test_a_running_api_follows_a_new_publication(demo_build: Workspace, tmp_path
     after = client.get("/health").json()["publication_id"]
     published = workspace.query("select any_value(publication_id) from reporting.publication", published=True)
     assert after != before and [(after,)] == published
+
+
+def test_batch_gives_each_customer_its_stored_scores_and_feature_rows_score_as_stored(
+    client: TestClient, demo_build: Workspace
+) -> None:
+    features = _feature_rows(demo_build, 25)
+    ids = list(features)
+
+    by_id = client.post("/predict/batch", json={"customer_ids": [*ids, "no-such-customer"]})
+    by_features = client.post("/predict/batch", json={"features": list(features.values())})
+
+    assert by_id.status_code == 200 and by_features.status_code == 200
+    assert by_id.json()["not_found"] == ["no-such-customer"]
+    stored = by_id.json()["predictions"]
+    assert [row["customer_id"] for row in stored] == ids
+    scored = by_features.json()["predictions"]
+    assert len(scored) == len(ids)
+    for customer_id, from_id, from_features in zip(ids, stored, scored, strict=True):
+        expected = _stored(demo_build, customer_id)
+        assert from_id["source"] == "stored" and from_features["source"] == "model"
+        for row in (from_id, from_features):
+            assert row["segment_id"] == expected["segment_id"]
+            assert row["churn_probability"] == pytest.approx(expected["churn_probability"], rel=1e-6)
+            assert row["predicted_ltv"] == pytest.approx(float(expected["predicted_ltv"]), rel=1e-6, abs=1e-6)
+            assert row["recommended_action"] == expected["recommended_action"]

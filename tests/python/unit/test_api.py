@@ -83,4 +83,66 @@ def test_openapi_schema_documents_both_request_kinds_with_examples(client: TestC
     assert examples["features"]["value"]["features"] == EXAMPLE_FEATURES
     features = schema["components"]["schemas"]["CustomerFeatures"]
     assert features["properties"]["monetary"]["maximum"] == 1e9
-    assert set(schema["paths"]) == {"/health", "/segments", "/customers/{customer_id}", "/predict"}
+    assert set(schema["paths"]) == {"/health", "/segments", "/customers/{customer_id}", "/predict", "/predict/batch"}
+
+
+def test_with_an_api_key_every_data_endpoint_wants_it_and_health_does_not(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"RETAIL_WAREHOUSE": str(tmp_path / "warehouse" / "retail.duckdb"), "RETAIL_API_KEY": "s3cret"}
+    )
+    client = TestClient(create_app(settings))
+    requests = {
+        "segments": lambda headers: client.get("/segments", headers=headers),
+        "customer": lambda headers: client.get("/customers/17850", headers=headers),
+        "predict": lambda headers: client.post("/predict", json={"customer_id": 1}, headers=headers),
+        "batch": lambda headers: client.post("/predict/batch", json={"customer_ids": [1]}, headers=headers),
+    }
+
+    for name, send in requests.items():
+        for headers in ({}, {"X-API-Key": "wrong"}, {"X-API-Key": "s3cret "}):
+            response = send(headers)
+            assert response.status_code == 401, (name, headers, response.text)
+            assert "X-API-Key" in response.json()["detail"]
+        # With the key the request gets through to the (missing) publication.
+        assert send({"X-API-Key": "s3cret"}).status_code == 503, name
+    assert client.get("/health").status_code == 503  # open: no publication yet, but no key asked
+
+
+def test_batch_rejects_bad_rows_in_one_response_naming_each_row_without_echoing_the_input(client: TestClient) -> None:
+    rows = [EXAMPLE_FEATURES] * 30
+    rows[3] = _features(monetary=-5.0)
+    rows[17] = _features(frequency="nine", return_rate=2.0)
+    rows[29] = _features(recency_days="<omit>")
+
+    response = client.post("/predict/batch", json={"features": rows})
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["bad_rows"] == [3, 17, 29]
+    message = body["message"]
+    assert "features[3].monetary: Input should be greater than or equal to 0" in message
+    assert "features[17].frequency: " in message and "features[17].return_rate: " in message
+    assert "features[29].recency_days: Field required" in message
+    assert message.count(";") == 3  # four problems, each said once
+    assert "input" not in response.text and "3120.5" not in response.text
+
+
+def test_batch_limits_rows_and_wants_exactly_one_kind(client: TestClient) -> None:
+    too_many = client.post("/predict/batch", json={"customer_ids": list(range(10_001))})
+    both = client.post("/predict/batch", json={"customer_ids": [1], "features": [EXAMPLE_FEATURES]})
+    empty = client.post("/predict/batch", json={"customer_ids": []})
+
+    assert too_many.status_code == 422
+    assert "customer_ids: List should have at most 10000 items" in too_many.json()["message"]
+    assert len(too_many.content) < 2_000  # the 10,001 ids are not sent back
+    assert both.status_code == 422 and "give exactly one of customer_ids or features" in both.json()["message"]
+    assert empty.status_code == 422 and "customer_ids: List should have at least 1 item" in empty.json()["message"]
+
+
+def test_a_bad_request_body_is_not_echoed_back(client: TestClient) -> None:
+    huge = {"customer_id": 1, "features": EXAMPLE_FEATURES, "note": "x" * 50_000}
+
+    response = client.post("/predict", json=huge)
+
+    assert response.status_code == 422
+    assert len(response.content) < 2_000

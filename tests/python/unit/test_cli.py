@@ -108,3 +108,21 @@ def test_reader_commands_before_any_build_say_what_to_run(workspace: Workspace, 
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "api.example.com"])
+def test_serve_refuses_a_network_interface_without_an_api_key(workspace: Workspace, host: str) -> None:
+    env_key = {"RETAIL_API_KEY": ""}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "retail"), "serve", "--host", host, "--port", "1"],
+        env={**workspace.env, **env_key},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert f"--host {host} would serve customer data to the network without an API key" in result.stderr
+    assert "RETAIL_API_KEY" in result.stderr and "--insecure" in result.stderr
+    assert "Traceback" not in result.stderr
