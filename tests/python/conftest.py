@@ -19,6 +19,7 @@ from models_py.settings import REPORTS_DIR_ENV, WAREHOUSE_ENV, Settings
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REAL_DATA = PROJECT_DIR.parent / "shared" / "data" / "online_retail.csv.gz"
 RETAIL_BIN = Path(sys.executable).parent / "retail"
+DBT_BIN = Path(sys.executable).parent / "dbt"
 # Files for people to look at after a run (CI keeps them as artifacts), e.g. screenshots.
 TEST_ARTIFACTS = Path(os.environ.get("RETAIL_TEST_ARTIFACTS") or PROJECT_DIR / "test-artifacts")
 _SESSION_STARTED = time.time()
@@ -78,6 +79,16 @@ class Workspace:
                 f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
             )
         return result
+
+    def dbt(self, *args: str) -> CliResult:
+        """Plain dbt, as a scheduler runs it (no `retail` wrapper), on this workspace's warehouse."""
+        env = {**self.env, **self.settings.dbt_env()}
+        env.pop("RETAIL_PUBLISHED_WAREHOUSE")  # the default beside the warehouse, as for a new user
+        env["DBT_TARGET_PATH"] = str(self.root / "target")
+        env["DBT_LOG_PATH"] = str(self.root / "logs")
+        command = [str(DBT_BIN), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+        completed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=PROJECT_DIR, check=False)
+        return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
     def query(self, sql: str, params: Sequence[object] = (), *, published: bool = False) -> list[tuple[object, ...]]:
         """Rows of ``sql`` on the warehouse, or with ``published`` on its published copy."""

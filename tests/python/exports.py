@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+SERVICE_CODES = Path(__file__).resolve().parents[2] / "seeds" / "non_product_stock_codes.csv"
 SHOPIFY_OFFSET_HOURS = -5
 SHOPIFY_MAPPING = {
     "customer_id": "Email",
@@ -31,6 +32,15 @@ def demo_lines(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame["ordered_at"] = pd.to_datetime(frame["InvoiceDate"], format="%Y-%m-%d %H:%M:%S")
     return frame
+
+
+def _is_service_code(codes: pd.Series) -> pd.Series:
+    """Stock codes of seeds/non_product_stock_codes.csv (postage, fees, vouchers)."""
+    seed = pd.read_csv(SERVICE_CODES, dtype=str)
+    upper = codes.str.upper()
+    exact = upper.isin(seed.loc[seed["match_type"] == "exact", "stock_code"].str.upper())
+    prefixes = tuple(seed.loc[seed["match_type"] == "prefix", "stock_code"].str.upper())
+    return exact | upper.str.startswith(prefixes)
 
 
 def write_european_csv(lines: pd.DataFrame, path: Path) -> None:
@@ -79,7 +89,10 @@ def write_shopify_export(lines: pd.DataFrame, path: Path, seed: int = 7) -> pd.D
     """
     rng = np.random.default_rng(seed)
     items = lines[(lines["CustomerID"] != "") & ~lines["InvoiceNo"].str.startswith(("C", "A"))].copy()
-    items = items[items["Quantity"].astype(float) > 0].reset_index(drop=True)
+    # Shopify has no double-scanned lines, and postage or fees are order fields,
+    # not line items: drop the demo's exact copies and service codes.
+    items = items[(items["Quantity"].astype(float) > 0) & ~_is_service_code(items["StockCode"])]
+    items = items.drop_duplicates().reset_index(drop=True)
     items["price"] = items["UnitPrice"].astype(float)
     items["line_total"] = items["Quantity"].astype(float) * items["price"]
     orders = items.groupby("InvoiceNo", sort=False)["line_total"].sum()

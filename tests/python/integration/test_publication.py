@@ -46,8 +46,9 @@ def _wait_for_lines(path: Path, count: int, timeout: float = 60) -> None:
     raise AssertionError(f"the reader wrote fewer than {count} observations in {timeout}s")
 
 
+@pytest.mark.parametrize("runner", ["retail build", "dbt build"])
 def test_readers_query_the_publication_while_dbt_builds_and_see_old_or_new_never_a_mix(
-    demo_build: Workspace, tmp_path: Path
+    demo_build: Workspace, tmp_path: Path, runner: str
 ) -> None:
     workspace = copy_workspace(demo_build, tmp_path / "workspace")
     published = workspace.settings.published_path
@@ -60,7 +61,7 @@ def test_readers_query_the_publication_while_dbt_builds_and_see_old_or_new_never
     reader = subprocess.Popen([sys.executable, str(READER), str(published), str(stop), str(observations)])
     try:
         _wait_for_lines(observations, 3)
-        build = workspace.run("build")
+        build = workspace.run("build") if runner == "retail build" else workspace.dbt("build")
         during = len(observations.read_text().splitlines())
         _wait_for_lines(observations, during + 3)
     finally:
@@ -118,3 +119,55 @@ def test_publication_copies_reader_schemas_in_a_storage_version_old_readers_open
     # Storage format 64 (DuckDB v1.0.0): what Evidence's DuckDB 1.x reader accepts ("can only read 64..67");
     # the warehouse dbt writes uses DuckDB 2's newer format.
     assert header[8:12] == b"DUCK" and struct.unpack("<Q", header[12:20])[0] == 64
+
+
+def _published_state(path: Path) -> dict[str, object]:
+    """Publication id plus row count and an order-free checksum of the tables readers use most."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        state: dict[str, object] = {
+            "publication_id": con.execute("select any_value(publication_id) from reporting.publication").fetchall()
+        }
+        for table in ("reporting.customer_scores", "reporting.segment_summary", "marts.customer_features"):
+            state[table] = con.execute(f"select count(*), sum(hash(columns(*))) from {table}").fetchall()
+        return state
+    finally:
+        con.close()
+
+
+def test_plain_dbt_build_publishes_unless_a_late_test_fails_or_the_build_is_partial(
+    demo_build: Workspace, tmp_path: Path
+) -> None:
+    workspace = copy_workspace(demo_build, tmp_path / "workspace")
+    published = workspace.settings.published_path
+    before = _published_state(published)
+    late = tmp_path / "late.csv"
+    _late_orders(late)
+    workspace.run("ingest", late, "--append", check=True)
+
+    # Every prediction-drift test fails (PSI >= 0), after the models were rebuilt on the new orders.
+    failed = workspace.dbt("build", "--vars", "{psi_warn_threshold: 0, psi_error_threshold: 0}")
+    after_failure = _published_state(published)
+    rebuilt = workspace.scalar("select count(*) from reporting.customer_scores")
+    partial = workspace.dbt("build", "--select", "customer_features", "--indirect-selection", "cautious")
+    after_partial = _published_state(published)
+    complete = workspace.dbt("build")
+    after_complete = _published_state(published)
+
+    assert failed.returncode == 1 and "psi_within_threshold_churn_scores" in failed.stdout
+    assert "SKIP relation reporting.publication" in failed.stdout
+    assert after_failure == before
+    assert rebuilt == before["reporting.customer_scores"][0][0] + 20  # type: ignore[index]
+    assert partial.returncode == 0 and "not published (partial build" in partial.stdout
+    assert after_partial == before
+    assert complete.returncode == 0, complete.stdout[-3000:]
+    assert after_complete["publication_id"] != before["publication_id"]
+    assert after_complete["reporting.customer_scores"][0][0] == rebuilt  # type: ignore[index]
+    # The warehouse records the manifest of the publication readers see.
+    assert set(
+        workspace.query("select publication_id, table_schema, table_name, row_count from reporting.publication")
+    ) == set(
+        workspace.query(
+            "select publication_id, table_schema, table_name, row_count from reporting.publication", published=True
+        )
+    )
