@@ -40,6 +40,33 @@ seeds:
         data_tests:
           - psi_within_threshold:
               arguments: {baseline: ref('reference_short_history'), min_history_days: 180}
+  - name: shifted_warn_only
+    description: The shifted sample, graded at most warn by a var.
+    columns:
+      - name: value
+        data_tests:
+          - psi_within_threshold:
+              arguments: {baseline: ref('reference'), max_severity_var: fixture_drift_severity}
+  - name: shifted_trained
+    description: The shifted sample; the baseline is the model's own training snapshot (a row says so).
+    columns:
+      - name: value
+        data_tests:
+          - psi_within_threshold:
+              arguments:
+                baseline: ref('reference')
+                warn_only_relation: ref('training_plan')
+                warn_only_where: "family = 'churn' and retrain"
+  - name: shifted_not_trained
+    description: The same, but the plan row says the model was not trained in this build.
+    columns:
+      - name: value
+        data_tests:
+          - psi_within_threshold:
+              arguments:
+                baseline: ref('reference')
+                warn_only_relation: ref('training_plan')
+                warn_only_where: "family = 'ltv' and retrain"
 """
 
 
@@ -60,7 +87,9 @@ def drift_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subpr
     data = samples()
     for name, values in data.items():
         (root / "seeds" / f"{name}.csv").write_text("value\n" + "\n".join(map(str, values)) + "\n")
-    (root / "seeds" / "shifted_early.csv").write_text((root / "seeds" / "shifted.csv").read_text())
+    for copy in ("shifted_early", "shifted_warn_only", "shifted_trained", "shifted_not_trained"):
+        (root / "seeds" / f"{copy}.csv").write_text((root / "seeds" / "shifted.csv").read_text())
+    (root / "seeds" / "training_plan.csv").write_text("family,retrain\nchurn,true\nltv,false\n")
     (root / "seeds" / "reference_short_history.csv").write_text(
         "value,as_of_date,first_ordered_at\n"
         + "".join(f"{value},2011-01-01,2010-12-02 10:00:00\n" for value in data["reference"])
@@ -79,6 +108,7 @@ def drift_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subpr
         )
     (root / "dbt_project.yml").write_text(
         "name: drift_fixture\nversion: '1.0'\nconfig-version: 2\nprofile: fixture\n"
+        "vars:\n  fixture_drift_severity: warn\n"
         "seed-paths: [seeds]\ntest-paths: [tests]\nmodel-paths: [models]\nmacro-paths: [macros]\n"
         "seeds:\n  drift_fixture:\n    +column_types: {value: double}\n"
         "models:\n  drift_fixture:\n    +materialized: table\n"
@@ -122,6 +152,22 @@ def test_drift_test_passes_stable_and_fails_shifted_naming_feature_and_psi(
     early = next(line for line in lines if "drift shifted_early.value: PSI" in line)
     assert "not graded: the baseline has 30 days of history, drift needs 180" in early
     assert any("PASS" in line and "psi_within_threshold_shifted_early" in line for line in lines)
+
+
+def test_drift_test_grades_at_most_warn_by_var_or_when_the_model_was_trained_on_the_baseline(
+    drift_project: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    _, result = drift_project
+    lines = result.stdout.splitlines()
+
+    def verdict(model: str) -> str:
+        return next(line for line in lines if f"psi_within_threshold_{model}_" in line and "START" not in line)
+
+    for model in ("shifted_warn_only", "shifted_trained"):
+        assert "WARN 1" in verdict(model), verdict(model)
+        log = next(line for line in lines if f"drift {model}.value: PSI" in line)
+        assert float(log.split("PSI ")[1].split(",")[0]) >= 0.2 and "graded at most warn" in log
+    assert "FAIL 2" in verdict("shifted_not_trained")
 
 
 @pytest.mark.parametrize("name", ["stable", "shifted"])

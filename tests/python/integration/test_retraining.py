@@ -79,7 +79,8 @@ def test_on_drift_policy_retrains_when_a_drift_test_errors(tmp_path: Path) -> No
     )
     con.close()
     workspace.run("ingest", shifted, check=True)
-    policy = ("--vars", "{retrain_policy: on_drift, drift_min_history_days: 0}")
+    # Feature drift only warns by default; on_drift retrains on drift errors.
+    policy = ("--vars", "{retrain_policy: on_drift, drift_min_history_days: 0, feature_drift_severity: error}")
 
     # The champion: trained before the shift (its own build's drift is not the subject).
     workspace.run(

@@ -6,8 +6,6 @@ definitions independently of the SQL, then every customer's features are compare
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import numpy as np
 import pandas as pd
@@ -54,19 +52,29 @@ def real_build(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 
 @pytest.fixture(scope="module")
-def early_build(real_build: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+def early_build(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """A first build on an empty warehouse inside the data: trains, scores and publishes (check: exit 0)."""
     workspace = make_workspace(tmp_path_factory.mktemp("real_early"))
-    workspace.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(real_build.warehouse, workspace.warehouse)
+    workspace.run("ingest", REAL_DATA, check=True)
+    workspace.run("build", "--as-of-date", EARLY_CUTOFF, check=True)
+    return workspace
+
+
+@pytest.fixture(scope="module")
+def latin1_build(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The file as most people download it: Latin-1, m/d/Y H:MM dates, Excel's 17850.0 ids; cleaned and featured."""
+    workspace = make_workspace(tmp_path_factory.mktemp("real_latin1"))
+    raw = pd.read_csv(REAL_DATA, dtype=str, keep_default_na=False)
+    ordered_at = pd.to_datetime(raw["InvoiceDate"], format="%Y-%m-%d %H:%M:%S")
+    assert (ordered_at.dt.second == 0).all()  # the download has no seconds to lose
+    raw["InvoiceDate"] = ordered_at.dt.strftime("%-m/%-d/%Y %-H:%M")
+    raw["CustomerID"] = raw["CustomerID"].where(raw["CustomerID"] == "", raw["CustomerID"] + ".0")
+    download = workspace.root / "Online Retail.csv"
+    raw.to_csv(download, index=False, encoding="latin-1")
+    assert b"\xa3" in download.read_bytes() and b"\xc2\xa3" not in download.read_bytes()  # the pound sign, Latin-1
+    workspace.run("ingest", download, check=True)
     workspace.run(
-        "build",
-        "--as-of-date",
-        EARLY_CUTOFF,
-        "--select",
-        "customer_features",
-        "--indirect-selection",
-        "cautious",
-        check=True,
+        "build", "--select", "+data_quality", "+customer_features", "--indirect-selection", "cautious", check=True
     )
     return workspace
 
@@ -179,6 +187,35 @@ def test_real_data_quality_matches_pandas(real_build: Workspace, lines: pd.DataF
     assert quality["missing_customer_id"] == int(lines["is_missing_customer"].sum()) == 135_080
     assert quality["kept"] == int(lines["is_kept"].sum())
     assert sum(quality.values()) == 541_909  # type: ignore[arg-type]
+
+
+def test_real_data_latin1_download_gives_the_same_quality_and_features(
+    real_build: Workspace, latin1_build: Workspace
+) -> None:
+    quality = "select * from marts.data_quality order by rule_order"
+    features = "select * from marts.customer_features order by customer_id"
+
+    assert latin1_build.query("select encoding, datetime_format from raw.loads") == [("latin-1", "%m/%d/%Y %H:%M")]
+    assert latin1_build.query(quality) == real_build.query(quality)
+    assert latin1_build.query(features) == real_build.query(features)
+    assert len(latin1_build.query(features)) == 4_334
+
+
+@pytest.mark.parametrize("build", ["real_build", "early_build"])
+def test_real_data_first_build_on_an_empty_warehouse_publishes(build: str, request: pytest.FixtureRequest) -> None:
+    workspace: Workspace = request.getfixturevalue(build)
+    as_of = EARLY_CUTOFF if build == "early_build" else "2011-12-10"
+
+    published = workspace.query("select distinct as_of_date from reporting.publication", published=True)
+    scored = workspace.query("select count(*), max(as_of_date) from reporting.customer_scores", published=True)
+
+    assert [str(row[0]) for row in published] == [as_of]
+    assert scored[0][0] > 1_000 and str(scored[0][1]) == as_of
+    # A build that trained its models graded feature drift at most as information: nothing failed.
+    statuses = workspace.query(
+        "select distinct status from reporting.drift_report where check_name like 'feature_psi:%'"
+    )
+    assert {row[0] for row in statuses} <= {"ok", "info", "not_graded"}
 
 
 def test_real_data_features_match_pandas_for_every_customer(real_build: Workspace, lines: pd.DataFrame) -> None:
