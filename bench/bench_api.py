@@ -6,6 +6,10 @@ client threads with keep-alive connections:
 
 - stored: POST /predict {"customer_id": ...} for random published customers
 - features: POST /predict {"features": ...} with published customers' features
+- batch-stored, batch-features: POST /predict/batch with all sampled customers
+  (--customers, 500) per request; rows/s counts scored customers
+
+With RETAIL_API_KEY set, the server wants it and the clients send it.
 
     uv run retail build                  # a published warehouse to serve
     uv run python bench/bench_api.py     # --requests 2000 --concurrency 4
@@ -60,7 +64,9 @@ def payloads(settings: Settings, count: int, seed: int) -> dict[str, list[bytes]
             for name, value in zip(MODEL_FEATURES, row[1:], strict=True)
         }
         features.append(json.dumps({"features": values}).encode())
-    return {"stored": stored, "features": features}
+    batch_ids = json.dumps({"customer_ids": [json.loads(body)["customer_id"] for body in stored]}).encode()
+    batch_features = json.dumps({"features": [json.loads(body)["features"] for body in features]}).encode()
+    return {"stored": stored, "features": features, "batch-stored": [batch_ids], "batch-features": [batch_features]}
 
 
 def wait_until_up(port: int, timeout: float = 60) -> dict[str, Any]:
@@ -79,8 +85,13 @@ def wait_until_up(port: int, timeout: float = 60) -> dict[str, Any]:
     raise SystemExit(f"the API did not start on port {port} within {timeout:.0f}s")
 
 
-def load(port: int, bodies: list[bytes], requests: int, concurrency: int) -> tuple[float, list[float], int]:
-    """Send ``requests`` POST /predict from ``concurrency`` threads; (seconds, latencies, errors)."""
+def load(
+    port: int, bodies: list[bytes], requests: int, concurrency: int, path: str = "/predict"
+) -> tuple[float, list[float], int]:
+    """Send ``requests`` POSTs to ``path`` from ``concurrency`` threads; (seconds, latencies, errors)."""
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get("RETAIL_API_KEY"):
+        headers["X-API-Key"] = os.environ["RETAIL_API_KEY"]
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -95,7 +106,7 @@ def load(port: int, bodies: list[bytes], requests: int, concurrency: int) -> tup
         for step in range(count):
             body = bodies[(index * 7919 + step) % len(bodies)]
             started = time.perf_counter()
-            connection.request("POST", "/predict", body=body, headers={"Content-Type": "application/json"})
+            connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             response.read()
             mine.append(time.perf_counter() - started)
@@ -124,6 +135,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="requests per kind (bounded load)")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--customers", type=int, default=500, help="distinct customers sampled for the bodies")
+    parser.add_argument("--batch-requests", type=int, default=40, help="batch requests per batch kind")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
 
@@ -145,11 +157,22 @@ def main() -> None:
             f"publication {health['publication_id']} (as_of_date {health['as_of_date']}), "
             f"{args.requests} requests per kind, {args.concurrency} client threads, loopback"
         )
-        print(f"{'kind':<9} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
-        for kind in ("stored", "features"):
-            seconds, latencies, errors = load(port, bodies[kind], args.requests, args.concurrency)
+        print(
+            f"{'kind':<14} {'requests':>8} {'errors':>6} {'req/s':>8} {'rows/s':>8} "
+            f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+        )
+        for kind in ("stored", "features", "batch-stored", "batch-features"):
+            batch = kind.startswith("batch")
+            seconds, latencies, errors = load(
+                port,
+                bodies[kind],
+                args.batch_requests if batch else args.requests,
+                args.concurrency,
+                "/predict/batch" if batch else "/predict",
+            )
+            rows = len(latencies) * (len(bodies["stored"]) if batch else 1)
             print(
-                f"{kind:<9} {len(latencies):>8} {errors:>6} {len(latencies) / seconds:>8.0f} "
+                f"{kind:<14} {len(latencies):>8} {errors:>6} {len(latencies) / seconds:>8.0f} {rows / seconds:>8.0f} "
                 f"{statistics.median(latencies) * 1000:>8.1f} {percentile(latencies, 0.95) * 1000:>8.1f} "
                 f"{percentile(latencies, 0.99) * 1000:>8.1f}"
             )

@@ -90,13 +90,14 @@ def ingest(path: Path, mapping_path: Path | None, append: bool, force: bool, max
         memory_limit=settings.memory_limit,
     )
     replaced = f", replacing {result.replaced_rows:,} rows" if result.replaced_rows else ""
-    read_as = f"{result.encoding}, " if result.encoding else ""
-    delimiter = {"\t": "tab"}.get(result.delimiter or "", result.delimiter)
+    reading = result.reading
+    read_as = f"{reading.encoding}, " if reading.encoding else ""
+    delimiter = {"\t": "tab"}.get(reading.delimiter or "", reading.delimiter)
     read_as += f"delimiter {delimiter!r}, " if delimiter else ""
     click.echo(
         f"load {result.load_id}: {result.rows:,} rows from {path} into raw.transactions "
-        f"({result.bad_rows:,} kept with a parse error; read as {read_as}dates {result.datetime_format}, "
-        f"decimal {result.decimal_separator!r}{replaced})"
+        f"({result.bad_rows:,} kept with a parse error; read as {read_as}dates {reading.datetime_format}, "
+        f"decimal {reading.decimal_separator!r}{replaced})"
     )
 
 

@@ -183,7 +183,7 @@ _REASON_PATTERNS = (
     r"not utf-8 encoded",
     r"Expected Number of Columns",
     r"[Mm]aximum line size",
-    r"unterminated quote|quote",
+    r"[Uu]nterminated quote",
     r"Could not convert",
     r"It was not possible",
 )

@@ -141,12 +141,13 @@ class LoadResult:
     source_file: Path
     rows: int
     bad_rows: int
-    datetime_format: str
     mapping: ColumnMapping
+    reading: Reading
     replaced_rows: int
-    encoding: str | None = None
-    delimiter: str | None = None
-    decimal_separator: str = "."
+
+    @property
+    def datetime_format(self) -> str:
+        return self.reading.datetime_format
 
 
 def detect_format(path: Path) -> str:
@@ -245,7 +246,8 @@ def _check_datetime_format(con: duckdb.DuckDBPyConnection, datetime_format: str)
         ) from None
 
 
-def _create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """raw.transactions and raw.loads, with the columns added since the first release."""
     con.execute("create schema if not exists raw")
     con.execute(RAW_TRANSACTIONS_DDL)
     con.execute(RAW_LOADS_DDL)
@@ -532,7 +534,7 @@ def _commit_load(
 ) -> LoadResult:
     con.execute("begin transaction")
     try:
-        _create_raw_tables(con)
+        create_raw_tables(con)
         replaced = 0
         if not append:
             replaced = _count(con, "select count(*) from raw.transactions")
@@ -585,12 +587,9 @@ def _commit_load(
         source_file=path,
         rows=rows,
         bad_rows=bad_rows,
-        datetime_format=reading.datetime_format,
         mapping=mapping,
+        reading=reading,
         replaced_rows=replaced,
-        encoding=reading.encoding,
-        delimiter=reading.delimiter,
-        decimal_separator=reading.decimal_separator,
     )
 
 

@@ -20,8 +20,8 @@ import yaml
 
 from models_py.dbt_runner import DbtOutcome, DbtSession
 from models_py.errors import RetailError
-from models_py.ingest import RAW_LOADS_DDL, RAW_TRANSACTIONS_DDL
-from models_py.settings import Settings
+from models_py.ingest import create_raw_tables
+from models_py.settings import Settings, default_published_path
 from models_py.warehouse import connect
 
 BatchBy = Literal["day", "week", "rows"]
@@ -59,8 +59,13 @@ class BatchResult:
 
 
 def replay_settings(settings: Settings, into: Path) -> Settings:
-    """Settings of the replay warehouse: its own file and MLflow store, never the source's."""
-    return replace(settings, warehouse_path=into, tracking_uri=f"sqlite:///{into.parent / (into.stem + '_mlflow.db')}")
+    """Settings of the replay warehouse: its own file, MLflow store and publication, never the source's."""
+    return replace(
+        settings,
+        warehouse_path=into,
+        tracking_uri=f"sqlite:///{into.parent / (into.stem + '_mlflow.db')}",
+        published_path=default_published_path(into),
+    )
 
 
 def _quoted(path: Path) -> str:
@@ -156,9 +161,7 @@ def append_batch(warehouse: Path, scratch: Path, batch: Batch, memory_limit: str
     """Load one batch into the replay warehouse as a new load, verbatim, like ``retail ingest --append``."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     with connect(warehouse, memory_limit=memory_limit) as con:
-        con.execute("create schema if not exists raw")
-        con.execute(RAW_TRANSACTIONS_DDL)
-        con.execute(RAW_LOADS_DDL)
+        create_raw_tables(con)
         con.execute(f"attach '{_quoted(scratch)}' as scratch (read_only)")
         con.execute("begin transaction")
         con.execute(
@@ -171,7 +174,8 @@ def append_batch(warehouse: Path, scratch: Path, batch: Batch, memory_limit: str
             [batch.number, loaded_at, batch.number],
         )
         con.execute(
-            "insert into raw.loads values (?, ?, '', 0, ?, 0, ?, '{}', '', ?)",
+            "insert into raw.loads (load_id, source_file, file_sha256, file_bytes, row_count, bad_row_count, "
+            "mode, mapping_json, datetime_format, loaded_at) values (?, ?, '', 0, ?, 0, ?, '{}', '', ?)",
             [
                 batch.number,
                 f"replay batch {batch.number}",

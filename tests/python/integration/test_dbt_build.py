@@ -54,7 +54,7 @@ def test_dbt_build_demo_data_quality_accounts_for_every_row(demo_build: Workspac
     assert sum(rules.values()) == raw_rows  # type: ignore[arg-type]
     assert rules["kept"] > 0 and rules["missing_customer_id"] > 0  # type: ignore[operator]
     assert rules["cancellation"] > 0 and rules["duplicate"] > 0  # type: ignore[operator]
-    assert len(rules) == 8
+    assert len(rules) == 9  # eight cleaning rules and kept
 
 
 @pytest.mark.xdist_group("demo_build")

@@ -56,6 +56,15 @@ def test_replay_by_rows_builds_after_each_batch_and_loses_no_row(tmp_path: Path)
     assert moves[0] > 0
     # Segmentation moved every batch (partial_fit or refit); churn stayed on its champion (max_age policy).
     assert versions == (batches, 1)
+    # Each batch's build published beside the replay warehouse, never over the source's publication.
+    assert not workspace.settings.published_path.exists()
+    replayed = duckdb.connect(str(into.parent / "published" / "retail.duckdb"), read_only=True)
+    try:
+        assert replayed.execute("select count(distinct as_of_date) from reporting.score_history").fetchone() == (
+            batches,
+        )
+    finally:
+        replayed.close()
 
 
 def test_replay_refuses_to_overwrite_without_force(tmp_path: Path) -> None:

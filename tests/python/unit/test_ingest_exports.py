@@ -13,6 +13,7 @@ from models_py.csv_files import duckdb_reason, legacy_encoding_of
 from models_py.errors import RetailError
 from models_py.ingest import ingest_file
 from models_py.mapping import parse_mapping
+from tests.python.exports import SHOPIFY_MAPPING
 
 HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
 # Online Retail as most people download it: m/d/Y H:MM dates and Excel's float ids.
@@ -60,7 +61,7 @@ def test_ingest_detects_the_text_encoding_and_records_it(
 
     result = ingest_file(source, warehouse)
 
-    assert result.encoding == expected_encoding and result.rows == 2_001 and result.bad_rows == 0
+    assert result.reading.encoding == expected_encoding and result.rows == 2_001 and result.bad_rows == 0
     assert _loaded(warehouse, "select description from raw.transactions where order_id = '536999'") == [(special,)]
     assert _loaded(warehouse, "select encoding from raw.loads") == [(expected_encoding,)]
     assert json.loads(_loaded(warehouse, "select reading_options_json from raw.loads")[0][0])["encoding"] == (
@@ -83,7 +84,7 @@ def test_ingest_mapped_encoding_is_used_as_given(tmp_path: Path, warehouse: Path
 
     result = ingest_file(source, warehouse, parse_mapping({"encoding": "windows-1252"}, "m.json"))
 
-    assert result.encoding == "cp1252"
+    assert result.reading.encoding == "cp1252"
     assert _loaded(warehouse, "select description from raw.transactions") == [("WHITE HANGING C\u0152UR",)]
 
 
@@ -112,7 +113,7 @@ def test_ingest_european_csv_detects_semicolons_and_decimal_commas(tmp_path: Pat
 
     result = ingest_file(source, warehouse)
 
-    assert (result.delimiter, result.decimal_separator, result.bad_rows) == (";", ",", 0)
+    assert (result.reading.delimiter, result.reading.decimal_separator, result.bad_rows) == (";", ",", 0)
     assert result.datetime_format == "%d.%m.%Y %H:%M"
     assert _loaded(warehouse, "select unit_price, _decimal_separator from raw.transactions") == [
         ("2,55", ","),
@@ -138,7 +139,7 @@ def test_ingest_thousands_commas_with_decimal_points_are_numbers(tmp_path: Path,
 
     result = ingest_file(source, warehouse)
 
-    assert result.decimal_separator == "." and result.bad_rows == 0
+    assert result.reading.decimal_separator == "." and result.bad_rows == 0
 
 
 def test_ingest_ragged_rows_name_the_first_rows_and_the_expected_count(tmp_path: Path, warehouse: Path) -> None:
@@ -192,17 +193,7 @@ def test_ingest_order_fields_on_the_first_line_only_count_as_present(tmp_path: P
         "#1002,,,1,3.00,SKU-3",  # no line of #1002 has a date: that row is bad
     ]
     source = _write(tmp_path / "orders_export.csv", "\n".join([header, *rows]) + "\n", "utf-8")
-    mapping = parse_mapping(
-        {
-            "customer_id": "Email",
-            "order_id": "Name",
-            "order_datetime": "Created at",
-            "product_id": "Lineitem sku",
-            "quantity": "Lineitem quantity",
-            "unit_price": "Lineitem price",
-        },
-        "m.json",
-    )
+    mapping = parse_mapping({field: column for field, column in SHOPIFY_MAPPING.items() if column in header}, "m")
 
     result = ingest_file(source, warehouse, mapping, max_bad_share=0.5)
 
