@@ -43,6 +43,16 @@ def _is_service_code(codes: pd.Series) -> pd.Series:
     return exact | upper.str.startswith(prefixes)
 
 
+def tagged(lines: pd.DataFrame, tag: str) -> pd.DataFrame:
+    """The lines with customer ids ``<tag>-<id>`` and invoices ``<invoice>-<tag>`` (a C invoice stays one),
+    so several exports of the same demo data can share one warehouse."""
+    frame = lines.copy()
+    known = frame["CustomerID"] != ""
+    frame.loc[known, "CustomerID"] = f"{tag}-" + frame.loc[known, "CustomerID"]
+    frame["InvoiceNo"] = frame["InvoiceNo"] + f"-{tag}"
+    return frame
+
+
 def write_european_csv(lines: pd.DataFrame, path: Path) -> None:
     """Semicolons between fields, decimal commas, day-first dotted dates: a German or French Excel export."""
     frame = lines.drop(columns="ordered_at").copy()

@@ -7,6 +7,7 @@ import struct
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -50,10 +51,10 @@ def _wait_for_lines(path: Path, count: int, timeout: float = 60) -> None:
     raise AssertionError(f"the reader wrote fewer than {count} observations in {timeout}s")
 
 
-@pytest.mark.parametrize("runner", ["retail build", "dbt build"])
 def test_readers_query_the_publication_while_dbt_builds_and_see_old_or_new_never_a_mix(
-    demo_build: Workspace, tmp_path: Path, runner: str
+    demo_build: Workspace, tmp_path: Path
 ) -> None:
+    # Plain dbt build, as a scheduler runs it; `retail build` publishes through the same last node.
     published = demo_build.settings.published_path
     before = _publication_id(published)
     workspace = _with_late_orders(demo_build, tmp_path)
@@ -63,7 +64,7 @@ def test_readers_query_the_publication_while_dbt_builds_and_see_old_or_new_never
     reader = subprocess.Popen([sys.executable, str(READER), str(published), str(stop), str(observations)])
     try:
         _wait_for_lines(observations, 3)
-        build = workspace.run("build") if runner == "retail build" else workspace.dbt("build")
+        build = workspace.dbt("build")
         during = len(observations.read_text().splitlines())
         _wait_for_lines(observations, during + 3)
     finally:
@@ -140,24 +141,56 @@ def _published_state(path: Path) -> dict[str, object]:
         con.close()
 
 
-def test_plain_dbt_build_keeps_the_publication_when_a_late_test_fails_or_the_build_is_partial(
+def _drift_results(workspace: Workspace) -> dict[str, dict[str, str]]:
+    """Status of every drift test of the workspace's last dbt invocation, by kind (feature, prediction)."""
+    results = json.loads((workspace.root / "target" / "run_results.json").read_text())["results"]
+    kinds: dict[str, dict[str, str]] = {"feature": {}, "prediction": {}}
+    for result in results:
+        name = result["unique_id"]
+        if "psi_within_threshold_customer_features" in name:
+            kinds["feature"][name] = result["status"]
+        elif "psi_within_threshold_churn_scores" in name or "psi_within_threshold_ltv_scores" in name:
+            kinds["prediction"][name] = result["status"]
+    return kinds
+
+
+def test_a_later_build_with_drift_warns_on_features_fails_on_predictions_and_keeps_the_publication(
     demo_build: Workspace, tmp_path: Path
 ) -> None:
-    before = _published_state(demo_build.settings.published_path)
-    workspace = _with_late_orders(demo_build, tmp_path)
+    workspace = copy_workspace(demo_build, tmp_path / "workspace")
     published = workspace.settings.published_path
+    before = _published_state(published)
+    as_of = workspace.query("select max(as_of_date) from reporting.publication", published=True)[0][0]
+    # Seven weeks without a single order: every customer is 45 days less recent, nobody ordered in
+    # the last 30 days. The champion (trained at the demo's date) is young enough to keep scoring.
+    later = str(as_of + timedelta(days=45))  # type: ignore[operator]
 
-    # Every prediction-drift test fails (PSI >= 0), after the models were rebuilt on the new orders.
-    failed = workspace.dbt("build", "--vars", "{psi_warn_threshold: 0, psi_error_threshold: 0}")
-    after_failure = _published_state(published)
-    rebuilt = workspace.scalar("select count(*) from reporting.customer_scores")
+    build = workspace.dbt("build", "--vars", f"{{as_of_date: '{later}'}}")
+    graded = _drift_results(workspace)
+    report = workspace.query(
+        "select feature, value, status from reporting.drift_report "
+        f"where as_of_date = '{later}' and check_name like 'feature_psi:%' and value >= 0.2"
+    )
+    after_build = _published_state(published)
+    # The same tables graded with the var: only the tests run again.
+    strict = workspace.dbt(
+        "test", "--select", "test_name:psi_within_threshold", "--vars", "{feature_drift_severity: error}"
+    )
+    graded_strict = _drift_results(workspace)
     # The publication node alone: it runs, sees a partial build and publishes nothing.
     partial = workspace.dbt("build", "--select", "publication")
-    after_partial = _published_state(published)
 
-    assert failed.returncode == 1 and "psi_within_threshold_churn_scores" in failed.stdout
-    assert "SKIP relation reporting.publication" in failed.stdout
-    assert after_failure == before
-    assert rebuilt == before["reporting.customer_scores"][0][0] + 20  # type: ignore[index]
+    assert workspace.query("select bool_or(retrain) from ml.retraining_plan") == [(False,)]
+    assert str(workspace.scalar("select max(as_of_date) from reporting.customer_scores")) == later  # rebuilt
+    assert report, "the shift must put some feature PSI at the error level"
+    assert {status for _, _, status in report} == {"warn"}
+    assert set(graded["feature"].values()) <= {"pass", "warn"} and "warn" in graded["feature"].values()
+    assert "fail" in graded["prediction"].values()
+    assert build.returncode == 1 and "SKIP relation reporting.publication" in build.stdout
+    assert after_build == before
+    failed = {name for name, status in graded_strict["feature"].items() if status == "fail"}
+    assert len(failed) == len(report)
+    assert failed <= {name for name, status in graded["feature"].items() if status == "warn"}
+    assert strict.returncode == 1 and "fail" in graded_strict["prediction"].values()
     assert partial.returncode == 0 and "not published (partial build: 1 of" in partial.stdout
-    assert after_partial == before
+    assert _published_state(published) == before

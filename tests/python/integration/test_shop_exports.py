@@ -1,11 +1,20 @@
-"""Exports other than Online Retail, built end to end: order-level totals, Shopify, the European CSV form."""
+"""Exports other than Online Retail, built end to end: order-level totals, Shopify, the European CSV form.
+
+One warehouse, one build: the demo data loaded four times, each load in another
+export shape with its own customer ids (plain CSV; European CSV with ids
+``EU-<id>``; an order-total export with ids ``T-<id>`` and no product or order
+ids; a Shopify export keyed by email). Each load's rows, orders and customers
+are then checked against what its shape must give.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -14,130 +23,133 @@ from tests.python.exports import (
     ORDER_TOTAL_MAPPING,
     SHOPIFY_MAPPING,
     demo_lines,
+    tagged,
     write_european_csv,
     write_order_total_export,
     write_shopify_export,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("shop_exports")]
 
-FEATURES_SQL = "select * from marts.customer_features order by customer_id"
-QUALITY_SQL = "select rule_name, rows_affected, amount_affected from marts.data_quality order by rule_order"
+PLAIN, EUROPEAN, ORDER_TOTAL, SHOPIFY = 1, 2, 3, 4
+RULES_SQL = """
+select coalesce(exclusion_reason, 'kept'), count(*), cast(sum(line_amount) as double)
+from intermediate.int_transaction_lines_classified
+where load_id = ?
+group by 1
+"""
+
+
+@dataclass(frozen=True)
+class ShopBuild:
+    workspace: Workspace
+    orders: pd.DataFrame  # the order-total export's rows
+    items: pd.DataFrame  # the Shopify export's line items
+
+    def rules(self, load_id: int) -> dict[str, tuple[int, float]]:
+        rows = self.workspace.query(RULES_SQL, [load_id])
+        return {str(rule): (int(count), round(float(amount or 0), 2)) for rule, count, amount in rows}  # type: ignore[call-overload]
+
+    def features(self, columns: str, where: str) -> pd.DataFrame:
+        con = duckdb.connect(str(self.workspace.warehouse), read_only=True)
+        try:
+            frame = con.execute(f"select customer_id, {columns} from marts.customer_features where {where}").df()
+        finally:
+            con.close()
+        return frame.set_index("customer_id")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workspace = make_workspace(tmp_path_factory.mktemp("exports_demo"))
-    path = workspace.root / "demo.csv"
-    workspace.run("demo-data", "--rows", "60000", "--out", path, check=True)
-    return path
-
-
-def _mapping(workspace: Workspace, mapping: dict[str, str]) -> Path:
-    path = workspace.root / "mapping.json"
-    path.write_text(json.dumps(mapping))
-    return path
-
-
-def _rules(workspace: Workspace) -> dict[str, tuple[int, float]]:
-    return {str(rule): (int(rows), float(amount)) for rule, rows, amount in workspace.query(QUALITY_SQL)}  # type: ignore[call-overload]
-
-
-def _published_as_of(workspace: Workspace) -> object:
-    return workspace.query("select max(as_of_date) from reporting.publication", published=True)[0][0]
-
-
-def test_order_total_export_without_product_or_order_ids_builds_with_scores(demo: Path, tmp_path: Path) -> None:
-    workspace = make_workspace(tmp_path)
-    export = tmp_path / "orders.csv"
-    orders = write_order_total_export(demo_lines(demo), export, future_rows=3)
-    workspace.run("ingest", export, "--mapping", _mapping(workspace, ORDER_TOTAL_MAPPING), check=True)
-
+def shop_build(tmp_path_factory: pytest.TempPathFactory) -> ShopBuild:
+    workspace = make_workspace(tmp_path_factory.mktemp("exports"))
+    root = workspace.root
+    demo = root / "demo.csv"
+    workspace.run("demo-data", "--rows", "60000", "--out", demo, check=True)
+    lines = demo_lines(demo)
+    write_european_csv(tagged(lines, "EU"), root / "export_de.csv")
+    orders = write_order_total_export(tagged(lines, "T"), root / "orders.csv", future_rows=3)
+    items = write_shopify_export(lines, root / "orders_export_1.csv")
+    mappings = {"orders.csv": ORDER_TOTAL_MAPPING, "orders_export_1.csv": SHOPIFY_MAPPING}
+    for name in ("demo.csv", "export_de.csv", "orders.csv", "orders_export_1.csv"):
+        options: list[str | Path] = ["--append"] if name != "demo.csv" else []
+        if name in mappings:
+            (root / f"{name}.json").write_text(json.dumps(mappings[name]))
+            options += ["--mapping", root / f"{name}.json"]
+        workspace.run("ingest", root / name, *options, check=True)
     workspace.run("build", check=True)
+    return ShopBuild(workspace, orders, items)
 
+
+def test_order_total_export_without_product_or_order_ids_builds_with_scores(shop_build: ShopBuild) -> None:
+    orders = shop_build.orders
     real = orders[orders["ordered_at"] < pd.Timestamp("2099-01-01")]
-    as_of = (real["ordered_at"].max() + timedelta(days=1)).date()
-    rules = _rules(workspace)
+    rules = shop_build.rules(ORDER_TOTAL)
+
     assert rules["future_dated"] == (3, 30.0)
     assert rules["cancellation"][0] == int((real["amount"] < 0).sum())  # negative totals are returns
     assert rules["kept"][0] == int((real["amount"] > 0).sum())
-    assert sum(rows for rows, _ in rules.values()) == len(orders)
-    # Clock errors never move the default as_of_date, and every row is its own order.
-    assert _published_as_of(workspace) == as_of
-    assert workspace.scalar("select count(*) from marts.fct_orders") == rules["kept"][0]
-    features = pd.DataFrame(
-        workspace.query(
-            "select customer_id, frequency, unique_products, avg_unit_price, avg_items_per_order "
-            "from marts.customer_features"
-        ),
-        columns=["customer_id", "frequency", "unique_products", "avg_unit_price", "avg_items_per_order"],
-    ).set_index("customer_id")
+    assert sum(count for count, _ in rules.values()) == len(orders)
+    # Clock errors never move the default as_of_date.
+    as_of = (real["ordered_at"].max() + timedelta(days=1)).date()
+    assert shop_build.workspace.query("select max(as_of_date) from reporting.publication", published=True) == [(as_of,)]
+    # Every row is its own order; the product features are null, not zero.
+    features = shop_build.features(
+        "frequency, unique_products, avg_unit_price, avg_items_per_order", "customer_id like 'T-%'"
+    )
     purchases = real[real["amount"] > 0]
     assert features["frequency"].to_dict() == purchases.groupby("cust").size().to_dict()
     assert features[["unique_products", "avg_unit_price", "avg_items_per_order"]].isna().all().all()
-    scored = workspace.query(
+    scored = shop_build.workspace.query(
         "select count(*), count(churn_probability), count(predicted_ltv), count(segment_id) "
-        "from reporting.customer_scores",
+        "from reporting.customer_scores where customer_id like 'T-%'",
         published=True,
-    )[0]
-    assert scored == (len(features),) * 4
+    )
+    assert scored == [(len(features),) * 4]
 
 
-def test_shopify_export_builds_with_utc_times_cancellations_and_refunds(demo: Path, tmp_path: Path) -> None:
-    workspace = make_workspace(tmp_path)
-    export = tmp_path / "orders_export_1.csv"
-    items = write_shopify_export(demo_lines(demo), export)
-    workspace.run("ingest", export, "--mapping", _mapping(workspace, SHOPIFY_MAPPING), check=True)
-
-    workspace.run("build", check=True)
-
-    rules = _rules(workspace)
-    assert rules["unparseable_value"][0] == 0  # order-level fields on the first line only are filled per order
-    items["customer_id"] = "customer" + items["CustomerID"] + "@example.com"
+def test_shopify_export_builds_with_utc_times_cancellations_and_refunds(shop_build: ShopBuild) -> None:
+    items = shop_build.items.assign(customer_id=lambda frame: "customer" + frame["CustomerID"] + "@example.com")
     live = items[~items["cancelled"]]
+    rules = shop_build.rules(SHOPIFY)
+
+    assert "unparseable_value" not in rules  # order-level fields on the first line only are filled per order
     assert rules["cancellation"][0] == int(items["cancelled"].sum())
     assert rules["non_positive_price"][0] == int((live["price"] == 0).sum())  # free items, as in the demo
     assert rules["kept"][0] == int((live["price"] > 0).sum())
     # "2010-12-01 02:06:00 -0500" is 07:06 UTC: the demo's own timestamps.
-    stored = dict(workspace.query("select order_id, ordered_at from marts.fct_orders"))
+    stored = dict(
+        shop_build.workspace.query("select order_id, ordered_at from marts.fct_orders where order_id like '#%'")
+    )
     expected = live[live["price"] > 0].groupby("InvoiceNo")["ordered_at"].min()
     assert stored == {f"#{invoice}": when.to_pydatetime() for invoice, when in expected.items()}
     # Cancelled orders and refunds become the customer's returns; kept lines their spend.
     order_totals = items.groupby("InvoiceNo")["line_total"].sum()
     orders = items.drop_duplicates("InvoiceNo").set_index("InvoiceNo")
-    returned = orders["cancelled"] * order_totals + (orders["refunded"] & ~orders["cancelled"]) * (
-        order_totals * 0.25
-    ).round(2)
+    refunds = (orders["refunded"] & ~orders["cancelled"]) * (order_totals * 0.25).round(2)
     oracle = pd.DataFrame(
         {
             "monetary": live.groupby("customer_id")["line_total"].sum(),
-            "returned_amount": returned.groupby(orders["customer_id"]).sum(),
+            "returned_amount": (orders["cancelled"] * order_totals + refunds).groupby(orders["customer_id"]).sum(),
             "cancelled_orders": (orders["cancelled"] | orders["refunded"]).groupby(orders["customer_id"]).sum(),
         }
     ).dropna(subset=["monetary"])
-    features = pd.DataFrame(
-        workspace.query("select customer_id, monetary, returned_amount, cancelled_orders from marts.customer_features"),
-        columns=["customer_id", "monetary", "returned_amount", "cancelled_orders"],
-    ).set_index("customer_id")
+    features = shop_build.features("monetary, returned_amount, cancelled_orders", "customer_id like '%@example.com'")
     assert sorted(features.index) == sorted(oracle.index)
     for column in oracle.columns:
         assert features[column].astype(float).round(2).to_dict() == pytest.approx(
             oracle[column].astype(float).round(2).to_dict(), abs=0.011
         ), column
     assert oracle["cancelled_orders"].sum() > 20  # the fixture exercises both kinds
-    assert workspace.query("select count(*) from reporting.customer_scores", published=True)[0][0] == len(features)
 
 
-def test_european_csv_builds_the_same_warehouse_as_the_plain_csv(demo: Path, tmp_path: Path) -> None:
-    plain, european = make_workspace(tmp_path / "plain"), make_workspace(tmp_path / "european")
-    export = tmp_path / "export_de.csv"
-    write_european_csv(demo_lines(demo), export)
-    subset = ("--select", "+data_quality", "+customer_features", "--indirect-selection", "cautious")
-    for workspace, source in ((plain, demo), (european, export)):
-        workspace.run("ingest", source, check=True)
-        workspace.run("build", *subset, check=True)
+def test_european_csv_gives_the_same_rows_and_features_as_the_plain_csv(shop_build: ShopBuild) -> None:
+    workspace = shop_build.workspace
+    every_column = "* exclude (customer_id)"
+    plain = shop_build.features(every_column, "customer_id not like '%-%' and customer_id not like '%@%'")
+    european = shop_build.features(every_column, "customer_id like 'EU-%'")
+    european.index = european.index.str.removeprefix("EU-")
 
-    assert european.query("select distinct _decimal_separator from raw.transactions") == [(",",)]
-    assert european.query(QUALITY_SQL) == plain.query(QUALITY_SQL)
-    assert european.query(FEATURES_SQL) == plain.query(FEATURES_SQL)
-    assert len(plain.query(FEATURES_SQL)) > 100
+    assert workspace.query("select distinct _decimal_separator from raw.transactions where _load_id = 2") == [(",",)]
+    assert shop_build.rules(EUROPEAN) == shop_build.rules(PLAIN)
+    assert len(plain) > 100
+    pd.testing.assert_frame_equal(european.sort_index(), plain.sort_index())
