@@ -408,7 +408,10 @@ def _detect_datetime_format(con: duckdb.DuckDBPyConnection, path: Path, column: 
 
 
 def number_text(expression: str, decimal_separator: str) -> str:
-    """SQL turning a number as written into one DuckDB casts: the other separator groups thousands."""
+    """SQL turning a number as written into one DuckDB casts: the other separator groups thousands.
+
+    Staging reads the stored text the same way (dbt macro ``parse_number``).
+    """
     if decimal_separator == ",":
         return f"replace(replace(trim({expression}), '.', ''), ',', '.')"
     return f"replace(trim({expression}), ',', '')"
