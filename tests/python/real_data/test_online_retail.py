@@ -6,12 +6,23 @@ definitions independently of the SQL, then every customer's features are compare
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from tests.python.conftest import REAL_DATA, Workspace, make_workspace
+
+# CI sets it: there a missing file is a failure, not a quiet skip.
+REQUIRE_REAL_DATA_ENV = "RETAIL_REQUIRE_REAL_DATA"
+if os.environ.get(REQUIRE_REAL_DATA_ENV) == "1" and not REAL_DATA.exists():
+    pytest.fail(
+        f"{REAL_DATA} not found and {REQUIRE_REAL_DATA_ENV}=1: the real-data tests must run here; "
+        "put the shared UCI Online Retail file there (../shared beside the checkout)",
+        pytrace=False,
+    )
 
 pytestmark = [
     pytest.mark.real_data,
