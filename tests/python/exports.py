@@ -34,7 +34,7 @@ def demo_lines(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _is_service_code(codes: pd.Series) -> pd.Series:
+def is_service_code(codes: pd.Series) -> pd.Series:
     """Stock codes of seeds/non_product_stock_codes.csv (postage, fees, vouchers)."""
     seed = pd.read_csv(SERVICE_CODES, dtype=str)
     upper = codes.str.upper()
@@ -101,7 +101,7 @@ def write_shopify_export(lines: pd.DataFrame, path: Path, seed: int = 7) -> pd.D
     items = lines[(lines["CustomerID"] != "") & ~lines["InvoiceNo"].str.startswith(("C", "A"))].copy()
     # Shopify has no double-scanned lines, and postage or fees are order fields,
     # not line items: drop the demo's exact copies and service codes.
-    items = items[(items["Quantity"].astype(float) > 0) & ~_is_service_code(items["StockCode"])]
+    items = items[(items["Quantity"].astype(float) > 0) & ~is_service_code(items["StockCode"])]
     items = items.drop_duplicates().reset_index(drop=True)
     items["price"] = items["UnitPrice"].astype(float)
     items["line_total"] = items["Quantity"].astype(float) * items["price"]

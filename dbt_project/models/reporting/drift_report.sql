@@ -50,12 +50,14 @@ drift_{{ name }} as (
 ),
 
 {% endfor -%}
-{#- The churn model was trained in this build: its reference is its own
-    training snapshot, so feature drift is information, not an alert. #}
-churn_plan as (
-    select retrain
+{#- A model trained in this build: feature drift is measured against its
+    own training snapshot, and its predictions against another model's, so
+    both are information, not an alert. Features follow the churn model. #}
+retraining as (
+    select
+        family,
+        retrain
     from {{ ref('retraining_plan') }}
-    where family = 'churn'
 ),
 
 reference_history as (
@@ -102,11 +104,12 @@ checks as (
         {{ warn_psi }} as warn_threshold,
         {{ error_psi }} as error_threshold,
         {#- As the psi_within_threshold tests grade: features at most warn
-            unless var feature_drift_severity is error. #}
+            unless var feature_drift_severity is error, nothing above warn
+            for a model trained in this build. #}
         case
             when kind = 'feature' and reference_history.history_days < {{ min_history_days }}
                 then 'not_graded'
-            when kind = 'feature' and psi >= {{ warn_psi }} and churn_plan.retrain
+            when psi >= {{ warn_psi }} and retraining.retrain
                 then 'info'
             when psi >= {{ error_psi }}
                 and (kind = 'prediction' or '{{ var('feature_drift_severity') }}' = 'error')
@@ -116,7 +119,8 @@ checks as (
         end as status
     from all_drift
     cross join reference_history
-    left join churn_plan on true
+    left join retraining
+        on retraining.family = case when feature = 'predicted_ltv' then 'ltv' else 'churn' end
     where kind = 'feature' or {{ previous_scoring_date() }} is not null
     union all
     select
