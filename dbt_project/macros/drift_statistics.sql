@@ -6,7 +6,8 @@
     rounded to 9 decimals, duplicates merged; bin = number of edges <= value), empty bins floored at
     epsilon; psi = sum((current - reference) * ln(current / reference)).
     KS: the largest gap between the two empirical CDFs.
-    models_py.drift.psi / ks are the numpy reference implementations. -#}
+    tests/python/integration/test_drift.py checks them against scipy's KS and
+    a textbook PSI. -#}
 {% macro drift_statistics(reference_sql, current_sql, bins=10, epsilon=0.0001) -%}
 with
 

@@ -1,4 +1,5 @@
-"""Drift tests shown to pass on a stable sample and fail on a shifted one; SQL PSI/KS = numpy."""
+"""Drift tests shown to pass on a stable sample, warn on a mild shift and fail on a strong one; the SQL
+statistics equal scipy's KS and a textbook PSI written here, not a copy of the SQL."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import os
 import shutil
 import subprocess
 import sys
+from bisect import bisect_right
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pytest
+from scipy.stats import ks_2samp
 
-from models_py.drift import ks, psi
 from tests.python.conftest import PROJECT_DIR
 
 # One worker runs the module: its fixture is module-scoped.
@@ -22,6 +25,12 @@ PROPERTIES = """
 version: 2
 seeds:
   - name: stable
+    columns:
+      - name: value
+        data_tests:
+          - psi_within_threshold:
+              arguments: {baseline: ref('reference')}
+  - name: warned
     columns:
       - name: value
         data_tests:
@@ -77,7 +86,36 @@ def samples() -> dict[str, np.ndarray]:
         "stable": np.round(rng.lognormal(3, 1, 1_500), 2),
         # A third of customers spending less: the kind of shift a drift test must catch.
         "shifted": np.round(np.concatenate([rng.lognormal(3, 1, 1_000), rng.lognormal(1.5, 1, 500)]), 2),
+        # A milder shift, in the warn band (0.1 <= PSI < 0.2).
+        "warned": np.round(np.concatenate([rng.lognormal(3, 1, 1_080), rng.lognormal(1.5, 1, 420)]), 2),
     }
+
+
+def textbook_psi(reference: np.ndarray, current: np.ndarray, bins: int = 10, epsilon: float = 1e-4) -> float:
+    """PSI as the credit-scoring literature defines it: bins cut at the reference's k/bins quantiles (linear
+    interpolation, repeated edges merged, open-ended first and last bins, a value on an edge in the bin above),
+    each sample's share per bin with empty bins floored at epsilon = 1e-4, then
+    sum((current - reference) * ln(current / reference)).
+
+    Quantiles and bin membership are computed in exact rational arithmetic: in floating point an
+    interpolated edge between two equal values can land a hair above them and move a value on the edge.
+    """
+    ordered = sorted(Fraction(str(value)) for value in reference)
+
+    def quantile(share: Fraction) -> Fraction:
+        position = (len(ordered) - 1) * share
+        below = int(position)
+        above = min(below + 1, len(ordered) - 1)
+        return ordered[below] + (position - below) * (ordered[above] - ordered[below])
+
+    edges = sorted({quantile(Fraction(step, bins)) for step in range(1, bins)})
+
+    def shares(values: np.ndarray) -> np.ndarray:
+        counts = np.bincount([bisect_right(edges, Fraction(str(value))) for value in values], minlength=len(edges) + 1)
+        return np.maximum(counts / len(values), epsilon)
+
+    expected, actual = shares(reference), shares(current)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +139,7 @@ def drift_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subpr
     for helper in ("log_ratio.sql", "type_double.sql"):
         shutil.copy(PROJECT_DIR / "dbt_project" / "macros" / "cross_db" / helper, root / "macros")
     (root / "models").mkdir()
-    for name in ("stable", "shifted"):
+    for name in ("stable", "warned", "shifted"):
         (root / "models" / f"drift_{name}.sql").write_text(
             "{{ drift_statistics(\"select value from \" ~ ref('reference'), "
             f"\"select value from \" ~ ref('{name}')) }}}}\n"
@@ -170,13 +208,25 @@ def test_drift_test_grades_at_most_warn_by_var_or_when_the_model_was_trained_on_
     assert "FAIL 2" in verdict("shifted_not_trained")
 
 
-@pytest.mark.parametrize("name", ["stable", "shifted"])
-def test_sql_psi_and_ks_match_numpy(drift_project: tuple[Path, subprocess.CompletedProcess[str]], name: str) -> None:
+def test_drift_test_warns_in_the_warn_band(drift_project: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    _, result = drift_project
+    lines = result.stdout.splitlines()
+    log = next(line for line in lines if "drift warned.value: PSI" in line)
+    verdict = next(line for line in lines if "psi_within_threshold_warned_" in line and "START" not in line)
+
+    assert 0.1 <= float(log.split("PSI ")[1].split(",")[0]) < 0.2
+    assert "WARN 1" in verdict, verdict
+
+
+@pytest.mark.parametrize("name", ["stable", "warned", "shifted"])
+def test_sql_psi_and_ks_match_textbook_psi_and_scipy_ks(
+    drift_project: tuple[Path, subprocess.CompletedProcess[str]], name: str
+) -> None:
     root, _ = drift_project
     data = samples()
     con = duckdb.connect(str(root / "drift.duckdb"), read_only=True)
     sql_psi, sql_ks = con.execute(f"select psi, ks from main.drift_{name}").fetchone()  # type: ignore[misc]
     con.close()
 
-    assert sql_psi == pytest.approx(psi(data["reference"], data[name]), rel=1e-9)
-    assert sql_ks == pytest.approx(ks(data["reference"], data[name]), rel=1e-9)
+    assert sql_psi == pytest.approx(textbook_psi(data["reference"], data[name]), rel=1e-9)
+    assert sql_ks == pytest.approx(ks_2samp(data["reference"], data[name]).statistic, rel=1e-9)
