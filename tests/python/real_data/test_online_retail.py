@@ -80,90 +80,164 @@ def early_build(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return workspace
 
 
+RULES_IN_ORDER = (
+    "unparseable_value",
+    "future_dated",
+    "missing_customer_id",
+    "duplicate",
+    "cancellation",
+    "non_positive_quantity",
+    "non_positive_price",
+    "non_product_code",
+)
+
+
 @pytest.fixture(scope="module")
 def lines() -> pd.DataFrame:
-    """Every source row with the rule flags, computed in pandas."""
+    """Every source row with its cleaning rule (the first that matches, in the documented order) in pandas."""
     raw = pd.read_csv(REAL_DATA, dtype=str, keep_default_na=False)
     frame = pd.DataFrame(
         {
             "customer_id": raw["CustomerID"].str.strip(),
-            "order_id": raw["InvoiceNo"].str.strip(),
+            "order_id": raw["InvoiceNo"].str.strip().str.upper(),
             "product_id": raw["StockCode"].str.strip(),
-            "ordered_at": pd.to_datetime(raw["InvoiceDate"], format="%Y-%m-%d %H:%M:%S"),
-            "quantity": pd.to_numeric(raw["Quantity"]),
-            "unit_price": pd.to_numeric(raw["UnitPrice"]),
+            "description": raw["Description"].str.strip(),
+            "country": raw["Country"].str.strip(),
+            "ordered_at": pd.to_datetime(raw["InvoiceDate"], format="%Y-%m-%d %H:%M:%S", errors="coerce"),
+            "quantity": pd.to_numeric(raw["Quantity"], errors="coerce"),
+            "unit_price": pd.to_numeric(raw["UnitPrice"], errors="coerce"),
         }
     )
     frame["amount"] = (frame["quantity"] * frame["unit_price"]).round(2)
-    identified = frame["customer_id"] != ""
-    duplicate = identified & raw.duplicated(keep="first")
-    cancellation = frame["order_id"].str.startswith("C")
     code = frame["product_id"].str.upper()
-    non_product = code.isin(NON_PRODUCT_CODES) | code.str.startswith("GIFT_")
-    usable = identified & ~duplicate
-    frame["is_missing_customer"] = ~identified
-    frame["is_kept"] = usable & ~cancellation & (frame["quantity"] > 0) & (frame["unit_price"] > 0) & ~non_product
-    frame["is_return"] = usable & cancellation & ~non_product & (frame["amount"] < 0)
+    identified = frame["customer_id"] != ""
+    key = ["customer_id", "order_id", "ordered_at", "product_id", "description", "quantity", "unit_price", "country"]
+    flags = {
+        "unparseable_value": (frame[["order_id", "product_id"]] == "").any(axis=1)
+        | frame[["ordered_at", "quantity", "unit_price"]].isna().any(axis=1),
+        # Loaded today: nothing from 2010-2011 is more than a day ahead of the load.
+        "future_dated": frame["ordered_at"] > pd.Timestamp.now() + pd.Timedelta(hours=24),
+        "missing_customer_id": ~identified,
+        "duplicate": identified & frame.duplicated(subset=key, keep="first"),
+        "cancellation": identified & (frame["order_id"].str.startswith("C") | (frame["quantity"] < 0)),
+        "non_positive_quantity": frame["quantity"] <= 0,
+        "non_positive_price": frame["unit_price"] <= 0,
+        "non_product_code": code.isin(NON_PRODUCT_CODES) | code.str.startswith("GIFT_"),
+    }
+    frame["rule"] = "kept"
+    for rule in reversed(RULES_IN_ORDER):  # the earliest matching rule is written last and wins
+        frame.loc[flags[rule], "rule"] = rule
+    frame["is_missing_customer"] = frame["rule"] == "missing_customer_id"
+    frame["is_kept"] = frame["rule"] == "kept"
+    # Returns: product lines of the cancellation rule, dated when they happened.
+    frame["is_return"] = (frame["rule"] == "cancellation") & ~flags["non_product_code"] & (frame["amount"] < 0)
     return frame
 
 
 def pandas_features(lines: pd.DataFrame, cutoff: str) -> pd.DataFrame:
+    """Every column of marts.customer_features at ``cutoff``, from the definitions in the model docs."""
     at = pd.Timestamp(cutoff)
     kept = lines[lines["is_kept"] & (lines["ordered_at"] < at)]
     orders = (
         kept.groupby(["customer_id", "order_id"])
-        .agg(ordered_at=("ordered_at", "min"), amount=("amount", "sum"))
+        .agg(ordered_at=("ordered_at", "min"), amount=("amount", "sum"), items=("quantity", "sum"))
         .reset_index()
     )
-    per_customer = orders.groupby("customer_id").agg(
+    features = orders.groupby("customer_id").agg(
         frequency=("order_id", "count"),
         monetary=("amount", "sum"),
-        first=("ordered_at", "min"),
-        last=("ordered_at", "max"),
+        items=("items", "sum"),
+        first_ordered_at=("ordered_at", "min"),
+        last_ordered_at=("ordered_at", "max"),
     )
-    per_customer["orders_last_90d"] = (
-        orders[orders["ordered_at"] >= at - pd.Timedelta(days=90)].groupby("customer_id").size()
-    ).reindex(per_customer.index, fill_value=0)
-    per_customer["unique_products"] = kept.groupby("customer_id")["product_id"].nunique()
+
+    def orders_since(days_back: int, until_days_back: int = 0) -> pd.DataFrame:
+        window = (orders["ordered_at"] >= at - pd.Timedelta(days=days_back)) & (
+            orders["ordered_at"] < at - pd.Timedelta(days=until_days_back)
+        )
+        return (
+            orders[window].groupby("customer_id")["amount"].agg(["count", "sum"]).reindex(features.index, fill_value=0)
+        )
+
+    features["orders_last_30d"] = orders_since(30)["count"]
+    features["orders_last_90d"] = orders_since(90)["count"]
+    features["monetary_last_90d"] = orders_since(90)["sum"]
+    features["monetary_prior_90d"] = orders_since(180, 90)["sum"]
+    recent_and_prior = features["monetary_last_90d"] + features["monetary_prior_90d"]
+    features["spend_trend"] = np.where(
+        recent_and_prior > 0,
+        (features["monetary_last_90d"] - features["monetary_prior_90d"]) / recent_and_prior.where(recent_and_prior > 0),
+        0.0,
+    )
+    features["avg_order_value"] = features["monetary"] / features["frequency"]
+    features["avg_items_per_order"] = features.pop("items") / features["frequency"]
+    features["unique_products"] = kept.groupby("customer_id")["product_id"].nunique()
+    features["avg_unit_price"] = kept.groupby("customer_id")["unit_price"].mean()
+    # The most frequent country of the customer's lines; ties go to the first name.
+    line_counts = kept.groupby(["customer_id", "country"]).size().rename("line_count").reset_index()
+    line_counts = line_counts.sort_values(["customer_id", "line_count", "country"], ascending=[True, False, True])
+    features["country"] = line_counts.drop_duplicates("customer_id").set_index("customer_id")["country"]
     cutoff_day = at.normalize()
-    per_customer["recency_days"] = (cutoff_day - per_customer["last"].dt.normalize()).dt.days
-    per_customer["tenure_days"] = (cutoff_day - per_customer["first"].dt.normalize()).dt.days
-    span = (per_customer["last"].dt.normalize() - per_customer["first"].dt.normalize()).dt.days
-    per_customer["purchase_span_days"] = span
-    per_customer["avg_interpurchase_days"] = np.where(
-        per_customer["frequency"] > 1, span / (per_customer["frequency"] - 1), np.nan
+    first_day, last_day = features["first_ordered_at"].dt.normalize(), features["last_ordered_at"].dt.normalize()
+    features["recency_days"] = (cutoff_day - last_day).dt.days
+    features["tenure_days"] = (cutoff_day - first_day).dt.days
+    features["purchase_span_days"] = (last_day - first_day).dt.days
+    features["avg_interpurchase_days"] = np.where(
+        features["frequency"] > 1, features["purchase_span_days"] / (features["frequency"] - 1), np.nan
     )
     returns = lines[lines["is_return"] & (lines["ordered_at"] < at)]
-    returned = (-returns.groupby("customer_id")["amount"].sum()).reindex(per_customer.index, fill_value=0.0)
-    per_customer["return_rate"] = returned / (per_customer["monetary"] + returned)
-    return per_customer.drop(columns=["first", "last"])
+    returned = returns.groupby("customer_id").agg(cancelled_orders=("order_id", "nunique"), amount=("amount", "sum"))
+    features["cancelled_orders"] = returned["cancelled_orders"].reindex(features.index, fill_value=0)
+    features["returned_amount"] = (-returned["amount"]).reindex(features.index, fill_value=0.0)
+    features["return_rate"] = features["returned_amount"] / (features["monetary"] + features["returned_amount"])
+    features["as_of_date"] = at.date()
+    return features
+
+
+def pandas_training_labels(lines: pd.DataFrame, cutoff: str, as_of: str, horizon_days: int = 90) -> pd.DataFrame:
+    """The label columns of marts.customer_training_snapshots at ``cutoff``: orders and spend in
+    [cutoff, cutoff + horizon), never at or after ``as_of``, and spend in the horizon before the cutoff."""
+    at, end = pd.Timestamp(cutoff), min(pd.Timestamp(cutoff) + pd.Timedelta(days=horizon_days), pd.Timestamp(as_of))
+    customers = lines.loc[lines["is_kept"] & (lines["ordered_at"] < at), "customer_id"].unique()
+    kept = lines[lines["is_kept"]]
+    future = kept[(kept["ordered_at"] >= at) & (kept["ordered_at"] < end)].groupby("customer_id")
+    past = kept[(kept["ordered_at"] >= at - pd.Timedelta(days=horizon_days)) & (kept["ordered_at"] < at)]
+    labels = pd.DataFrame(index=pd.Index(customers, name="customer_id"))
+    labels["future_orders"] = future["order_id"].nunique().reindex(labels.index, fill_value=0)
+    labels["future_spend"] = future["amount"].sum().reindex(labels.index, fill_value=0.0)
+    labels["is_churned"] = labels["future_orders"] == 0
+    labels["spend_last_ltv_horizon"] = past.groupby("customer_id")["amount"].sum().reindex(labels.index, fill_value=0.0)
+    return labels
+
+
+def warehouse_table(workspace: Workspace, table: str, where: str = "true") -> pd.DataFrame:
+    """Every column of a customer-grain table, indexed by customer."""
+    con = duckdb.connect(str(workspace.warehouse), read_only=True)
+    try:
+        frame = con.execute(f"select * from {table} where {where}").df()
+    finally:
+        con.close()
+    return frame.set_index("customer_id")
 
 
 def warehouse_features(workspace: Workspace) -> pd.DataFrame:
-    rows = workspace.query(
-        "select customer_id, frequency, cast(monetary as double), orders_last_90d, "
-        "unique_products, recency_days, tenure_days, purchase_span_days, "
-        "avg_interpurchase_days, return_rate from marts.customer_features"
-    )
-    columns = [
-        "customer_id",
-        "frequency",
-        "monetary",
-        "orders_last_90d",
-        "unique_products",
-        "recency_days",
-        "tenure_days",
-        "purchase_span_days",
-        "avg_interpurchase_days",
-        "return_rate",
-    ]
-    return pd.DataFrame(rows, columns=columns).set_index("customer_id")
+    return warehouse_table(workspace, "marts.customer_features")
 
 
-def assert_features_match(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
+def assert_features_match(expected: pd.DataFrame, actual: pd.DataFrame, *, every_column: bool = True) -> None:
+    """Same customers; numbers equal up to the two-decimal rounding of money columns."""
     assert sorted(actual.index) == sorted(expected.index)
+    if every_column:
+        assert set(expected.columns) == set(actual.columns), "the oracle must cover every column"
     actual = actual.loc[expected.index, list(expected.columns)]
     for column in expected.columns:
+        if expected[column].dtype.kind in "OUb" or column == "as_of_date":
+            mismatched = (actual[column].astype(str) != expected[column].astype(str)).sum()
+            assert mismatched == 0, f"{column}: {mismatched} customers differ"
+            continue
+        if expected[column].dtype.kind == "M":
+            assert (actual[column].to_numpy() == expected[column].to_numpy()).all(), column
+            continue
         np.testing.assert_allclose(
             actual[column].astype(float),
             expected[column].astype(float),
@@ -182,12 +256,20 @@ def test_real_data_raw_keeps_every_row(real_build: Workspace) -> None:
     )
 
 
-def test_real_data_quality_matches_pandas(real_build: Workspace, lines: pd.DataFrame) -> None:
-    quality = dict(real_build.query("select rule_name, rows_affected from marts.data_quality"))
+def test_real_data_every_cleaning_rule_matches_pandas(real_build: Workspace, lines: pd.DataFrame) -> None:
+    """Rows and amount of every rule equal an independent first-match classification in the documented order."""
+    quality = real_build.query(
+        "select rule_name, rows_affected, cast(amount_affected as double) from marts.data_quality order by rule_order"
+    )
+    by_rule = lines.groupby("rule").agg(rows=("rule", "size"), amount=("amount", "sum"))
+    expected = by_rule.reindex([*RULES_IN_ORDER, "kept"], fill_value=0)
 
-    assert quality["missing_customer_id"] == int(lines["is_missing_customer"].sum()) == 135_080
-    assert quality["kept"] == int(lines["is_kept"].sum())
-    assert sum(quality.values()) == 541_909  # type: ignore[arg-type]
+    assert [name for name, _, _ in quality] == list(expected.index)
+    assert {name: rows for name, rows, _ in quality} == expected["rows"].astype(int).to_dict()
+    for name, _, amount in quality:
+        assert amount == pytest.approx(expected.loc[name, "amount"], abs=0.01), name
+    assert expected.loc["missing_customer_id", "rows"] == 135_080
+    assert expected["rows"].sum() == 541_909
 
 
 def test_real_data_latin1_download_gives_the_same_rows_orders_and_quality(
@@ -239,12 +321,28 @@ def test_real_data_features_at_an_earlier_cutoff_match_pandas(early_build: Works
     assert_features_match(expected, warehouse_features(early_build))
 
 
+def test_real_data_training_snapshots_match_pandas_features_and_labels(
+    real_build: Workspace, lines: pd.DataFrame
+) -> None:
+    """Both snapshots of the default build (as_of_date - 2H fit, - H validation): features at the cutoff and
+    churn / spend labels from what happened in the next 90 days, every column against pandas."""
+    as_of = "2011-12-10"
+    for role, cutoff in (("fit", "2011-06-13"), ("validation", "2011-09-11")):
+        snapshot = warehouse_table(real_build, "marts.customer_training_snapshots", f"snapshot_role = '{role}'").drop(
+            columns="snapshot_role"
+        )
+        expected = pandas_features(lines, cutoff).join(pandas_training_labels(lines, cutoff, as_of))
+
+        assert_features_match(expected, snapshot)
+        assert 0.2 < expected["is_churned"].mean() < 0.8  # both labels are common: the check is not vacuous
+
+
 def test_real_data_known_customers(real_build: Workspace) -> None:
     features = warehouse_features(real_build)
 
     # 12346 bought 74,215 units once and cancelled them the same day.
     assert features.loc["12346", "frequency"] == 1
-    assert features.loc["12346", "monetary"] == pytest.approx(77183.60)
+    assert float(features.loc["12346", "monetary"]) == pytest.approx(77183.60)
     assert features.loc["12346", "return_rate"] == pytest.approx(0.5)
     assert features.loc["12347", "frequency"] == 7
     assert features.loc["12347", "recency_days"] == 3
