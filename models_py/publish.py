@@ -98,6 +98,24 @@ def publish(warehouse_path: Path, published_path: Path) -> Publication:
         return publish_from(con, Path(warehouse_path), Path(published_path))
 
 
+def _remove_abandoned_copies(published_path: Path) -> None:
+    """Delete half-written copies left by publishing processes that were killed (their pid is gone)."""
+    for copy in published_path.parent.glob(f".{published_path.name}.*.tmp"):
+        pid = copy.name.removeprefix(f".{published_path.name}.").removesuffix(".tmp")
+        if pid.isdigit() and not _is_running(int(pid)):
+            copy.unlink(missing_ok=True)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def publish_from(con: duckdb.DuckDBPyConnection, warehouse_path: Path, published_path: Path) -> Publication:
     """``publish`` on an open warehouse connection (the dbt node passes its session).
 
@@ -105,6 +123,7 @@ def publish_from(con: duckdb.DuckDBPyConnection, warehouse_path: Path, published
     the previous publication only once it is complete.
     """
     published_path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_copies(published_path)
     staging = published_path.with_name(f".{published_path.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
     publication_id = uuid.uuid4().hex

@@ -80,13 +80,17 @@ class Workspace:
             )
         return result
 
-    def dbt(self, *args: str) -> CliResult:
-        """Plain dbt, as a scheduler runs it (no `retail` wrapper), on this workspace's warehouse."""
+    def dbt_invocation(self, *args: str) -> tuple[list[str], dict[str, str]]:
+        """Command line and environment of plain dbt, as a scheduler runs it, on this workspace's warehouse."""
         env = {**self.env, **self.settings.dbt_env()}
         env.pop("RETAIL_PUBLISHED_WAREHOUSE")  # the default beside the warehouse, as for a new user
         env["DBT_TARGET_PATH"] = str(self.root / "target")
         env["DBT_LOG_PATH"] = str(self.root / "logs")
-        command = [str(DBT_BIN), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+        return [str(DBT_BIN), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)], env
+
+    def dbt(self, *args: str) -> CliResult:
+        """Plain dbt (no `retail` wrapper), run to the end."""
+        command, env = self.dbt_invocation(*args)
         completed = subprocess.run(command, env=env, capture_output=True, text=True, cwd=PROJECT_DIR, check=False)
         return CliResult(completed.returncode, completed.stdout, completed.stderr)
 

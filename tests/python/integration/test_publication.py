@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import struct
 import subprocess
 import sys
@@ -13,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.python.conftest import Workspace, copy_workspace
+from tests.python.conftest import PROJECT_DIR, Workspace, copy_workspace
+from tests.python.integration.published_reader import CHECKED_TABLES, table_state
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
 
@@ -42,6 +45,15 @@ def _with_late_orders(demo_build: Workspace, root: Path) -> Workspace:
     return workspace
 
 
+def _tables(path: Path) -> dict[str, list[object]]:
+    """Row count and checksum of the reader's tables in one database file."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {table: table_state(con, table) for table in CHECKED_TABLES}
+    finally:
+        con.close()
+
+
 def _wait_for_lines(path: Path, count: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -59,6 +71,7 @@ def test_readers_query_the_publication_while_dbt_builds_and_see_old_or_new_never
     before = _publication_id(published)
     workspace = _with_late_orders(demo_build, tmp_path)
     published = workspace.settings.published_path
+    before_tables = _tables(published)
     stop, observations = tmp_path / "stop", tmp_path / "observations.jsonl"
 
     reader = subprocess.Popen([sys.executable, str(READER), str(published), str(stop), str(observations)])
@@ -75,15 +88,20 @@ def test_readers_query_the_publication_while_dbt_builds_and_see_old_or_new_never
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     assert "lock" not in (build.stdout + build.stderr).lower()
     assert [record for record in records if "error" in record] == []
-    assert all(record["consistent"] for record in records)
     ids = [record["publication_id"] for record in records]
     after = ids[-1]
     assert ids[0] == before and after != before and after == _publication_id(published)
     # Old until the swap, new from then on: never back, never a third.
     switch = ids.index(after)
     assert set(ids[:switch]) == {before} and set(ids[switch:]) == {after}
-    customers = {record["publication_id"]: record["customers"] for record in records}
-    assert customers[after] == customers[before] + 20
+    # Every read saw, table by table, exactly the previous publication or exactly what this build wrote
+    # to the warehouse (recorded here, not by the reader): never a mix, never a half-copied table.
+    after_tables = _tables(workspace.warehouse)
+    assert after_tables != before_tables
+    expected = {before: before_tables, after: after_tables}
+    assert [record["tables"] for record in records] == [expected[id_] for id_ in ids]
+    customers = after_tables["reporting.customer_scores"][0]
+    assert customers == before_tables["reporting.customer_scores"][0] + 20  # type: ignore[operator]
     assert during > 10  # the reader kept reading while dbt built
     # The warehouse records the manifest of the publication readers see.
     manifest = "select publication_id, table_schema, table_name, row_count from reporting.publication"
@@ -100,6 +118,39 @@ def test_failed_build_keeps_the_last_publication(demo_build: Workspace, tmp_path
     assert result.returncode == 1
     assert f"the publication at {published} was left as it was" in result.stderr
     assert _publication_id(published) == before
+
+
+def test_a_build_killed_while_copying_the_publication_leaves_the_previous_one(
+    demo_build: Workspace, tmp_path: Path
+) -> None:
+    workspace = _with_late_orders(demo_build, tmp_path)
+    published = workspace.settings.published_path
+    before, inode = _published_state(published), published.stat().st_ino
+    command, env = workspace.dbt_invocation("build")
+    build = subprocess.Popen(
+        command, env=env, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    copying: list[Path] = []
+    try:
+        # Kill the moment a new copy appears, or the published file is touched at all.
+        while build.poll() is None:
+            copying = list(published.parent.glob(f".{published.name}.*.tmp"))
+            if copying or not published.exists() or published.stat().st_ino != inode:
+                os.killpg(build.pid, signal.SIGKILL)
+                break
+            time.sleep(0.001)
+    finally:
+        if build.poll() is None:
+            os.killpg(build.pid, signal.SIGKILL)
+        build.wait()
+
+    assert build.returncode == -signal.SIGKILL, "the build finished before the test could kill it mid-copy"
+    assert published.exists() and _published_state(published) == before
+    assert copying, "the build wrote into the published file instead of a copy beside it"
+    # The next publication removes the dead build's half copy.
+    workspace.run("publish", check=True)
+    assert not any(published.parent.glob(f".{published.name}.*.tmp"))
+    assert _published_state(published) != before
 
 
 def test_publication_copies_reader_schemas_in_a_storage_version_old_readers_open(demo_build: Workspace) -> None:

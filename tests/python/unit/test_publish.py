@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -98,3 +101,19 @@ def test_open_published_without_a_publication_says_how_to_make_one(tmp_path: Pat
         open_published(tmp_path / "nothing.duckdb"),
     ):
         pass
+
+
+def test_publish_removes_copies_abandoned_by_killed_publishers_only(tmp_path: Path) -> None:
+    published = tmp_path / "published" / "retail.duckdb"
+    published.parent.mkdir()
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()  # its pid is free again: a publisher killed mid-copy
+    abandoned = published.with_name(f".retail.duckdb.{killed.pid}.tmp")
+    in_progress = published.with_name(f".retail.duckdb.{os.getppid()}.tmp")  # a live process still copying
+    abandoned.write_bytes(b"half a copy")
+    in_progress.write_bytes(b"half a copy")
+
+    publish(_warehouse(tmp_path / "retail.duckdb", 5), published)
+
+    assert not abandoned.exists()
+    assert in_progress.exists()
