@@ -112,7 +112,12 @@ def _dbscan(space: np.ndarray, config: SegmentationConfig) -> np.ndarray:
     distances, _ = NearestNeighbors(n_neighbors=neighbours + 1).fit(space).kneighbors(space)
     eps = float(np.quantile(distances[:, -1], 0.9))
     min_samples = max(5, int(config.min_share * len(space) / 4))
-    return np.asarray(DBSCAN(eps=eps, min_samples=min_samples).fit_predict(space))
+    labels = np.asarray(DBSCAN(eps=eps, min_samples=min_samples).fit_predict(space))
+    # Dense pockets below the minimum share are no segment to act on: they join the noise.
+    clusters, sizes = np.unique(labels[labels != NOISE_SEGMENT], return_counts=True)
+    small = clusters[sizes < config.min_share * len(space)]
+    labels[np.isin(labels, small)] = NOISE_SEGMENT
+    return labels
 
 
 def _quality(space: np.ndarray, labels: np.ndarray, config: SegmentationConfig) -> dict[str, float]:

@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import duckdb
+import pandas as pd
 import pytest
 
 from models_py.reporting.evidence import PAGES, export_evidence
@@ -18,33 +20,89 @@ def _number(value: object, digits: int = 0) -> str:
     return f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
 
 
+def _segment_economics(workspace: Workspace) -> pd.DataFrame:
+    """Each segment's size, LTV and contact economics recomputed in pandas from the published customer scores
+    and the build's parameters: loss = p x LTV x margin, cost = incentive per contacted customer."""
+    con = duckdb.connect(str(workspace.settings.published_path), read_only=True)
+    try:
+        scores = con.execute(
+            "select segment_name, churn_probability, predicted_ltv, is_contact_recommended "
+            "from reporting.customer_scores"
+        ).df()
+        incentive, margin = con.execute(
+            "select retention_incentive_cost, gross_margin from reporting.retention_parameters"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    scores["loss"] = scores["churn_probability"] * scores["predicted_ltv"] * margin
+    scores["avoided"] = scores["loss"].where(scores["is_contact_recommended"], 0.0)
+    economics = scores.groupby("segment_name").agg(
+        customers=("loss", "size"),
+        total_predicted_ltv=("predicted_ltv", "sum"),
+        contacted=("is_contact_recommended", "sum"),
+        loss=("loss", "sum"),
+        avoided=("avoided", "sum"),
+    )
+    economics["cost"] = economics["contacted"] * incentive
+    economics["net"] = economics["avoided"] - economics["cost"]
+    return economics
+
+
+def _section(text: str, heading: str) -> str:
+    """The report's section under ``heading`` up to the next heading, on one line."""
+    start = text.index(heading)
+    ends = [index for marker in ("\n### ", "\n## ") if (index := text.find(marker, start + 1)) >= 0]
+    end = min(ends, default=len(text))
+    return " ".join(text[start:end].split())
+
+
 def test_build_writes_the_strategic_report_from_the_publication(demo_build: Workspace) -> None:
     reports = demo_build.root / "reports"
     text = (reports / "strategic_report.md").read_text()
     html = (reports / "strategic_report.html").read_text()
-
-    segments = demo_build.query(
-        "select segment_name, customers, total_predicted_ltv, recommended_action, expected_net_benefit "
+    economics = _segment_economics(demo_build)
+    summary = demo_build.query(
+        "select segment_name, segment_id, customers, total_predicted_ltv, contact_recommended_customers, "
+        "contact_cost, expected_loss_avoided, expected_churn_loss, expected_net_benefit, recommended_action "
         "from reporting.segment_summary",
         published=True,
     )
-    totals = demo_build.query(
-        "select sum(customers), sum(expected_churn_loss), sum(expected_net_benefit) from reporting.segment_summary",
-        published=True,
-    )[0]
     rules = demo_build.query("select rule_name, rows_affected from marts.data_quality", published=True)
     publication_id, as_of_date = demo_build.query(
         "select any_value(publication_id), any_value(as_of_date) from reporting.publication", published=True
     )[0]
+    table_rows = {
+        cells[0]: cells
+        for line in text.splitlines()
+        if line.startswith("| ") and len(cells := [cell.strip() for cell in line.strip("|").split("|")]) == 9
+    }
+
     assert f"As of **{as_of_date}**" in text and str(publication_id) in text
-    assert f"**{_number(totals[0])} customers** in {len(segments)} segments" in text
-    assert f"churn is expected to cost {_number(totals[1])} in margin" in text
-    assert f"at most\n  **{_number(totals[2])}**" in text
-    for name, customers, ltv, action, net in segments:
-        row = f"| {name} | {_number(customers)} |"
-        assert row in text and f"| {_number(ltv)} |" in text and str(action) in text
-        assert f"### {name} (segment" in text and f"<h3>{name} (segment" in html
-        assert f"net {_number(net)}." in text or "contacting nobody" in text
+    assert f"**{_number(economics['customers'].sum())} customers** in {len(economics)} segments" in text
+    assert f"churn is expected to cost {_number(economics['loss'].sum())} in margin" in text
+    assert f"at most\n  **{_number(economics['net'].sum())}**" in text
+    assert sorted(row[0] for row in summary) == sorted(economics.index)
+    assert economics["contacted"].sum() > 0 and (economics["contacted"] < economics["customers"]).any()
+    for name, segment_id, customers, ltv, contacted, cost, avoided, loss, net, action in summary:
+        expected = economics.loc[name]
+        # segment_summary holds the same economics as pandas computes from the customers...
+        assert (customers, contacted) == (expected["customers"], expected["contacted"])
+        assert [ltv, cost, avoided, loss, net] == pytest.approx(
+            [expected["total_predicted_ltv"], expected["cost"], expected["avoided"], expected["loss"], expected["net"]]
+        )
+        # ...and the report shows them in this segment's own row and section.
+        row = table_rows[name]
+        assert (row[1], row[5], row[8]) == (_number(customers), _number(ltv), action)
+        section = _section(text, f"### {name} (segment {segment_id})")
+        if contacted:
+            assert (
+                f"Contacting the {_number(contacted)} customers above the churn threshold costs {_number(cost)} "
+                f"and avoids at most {_number(avoided)} of the {_number(loss)} expected churn loss: "
+                f"net {_number(net)}."
+            ) in section
+        else:
+            assert "contacting nobody here" in section and f"(expected churn loss {_number(loss)})" in section
+        assert f"<h3>{name} (segment {segment_id})" in html
     for rule, rows in rules:
         assert f"| {rule} | {_number(rows)} |" in text
     assert "<table>" in html and "<<" not in text and "<%" not in text

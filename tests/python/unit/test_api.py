@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from models_py.api import EXAMPLE_FEATURES, create_app
+from models_py.api import EXAMPLE_FEATURES, PredictRequest, create_app
+from models_py.publish import MANIFEST_SELECT
 from models_py.settings import Settings
 
 
@@ -59,13 +61,12 @@ def test_predict_wants_exactly_one_of_customer_id_and_features(client: TestClien
     assert "give exactly one of customer_id or features" in response.json()["message"]
 
 
-def test_one_order_customers_need_no_interpurchase_time(client: TestClient) -> None:
+def test_one_order_customers_need_no_interpurchase_time() -> None:
     features = _features(frequency=1, avg_interpurchase_days=None, orders_last_30d=0, orders_last_90d=1)
 
-    response = client.post("/predict", json={"features": features})
+    request = PredictRequest.model_validate({"features": features})
 
-    # Valid: it gets past validation to the (missing) publication.
-    assert response.status_code == 503
+    assert request.features is not None and request.features.avg_interpurchase_days is None
 
 
 def test_without_a_publication_every_endpoint_says_how_to_make_one(client: TestClient) -> None:
@@ -73,6 +74,38 @@ def test_without_a_publication_every_endpoint_says_how_to_make_one(client: TestC
         assert response.status_code == 503
         assert "no published warehouse at" in response.json()["detail"]
         assert "retail build" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        ("", "is not a complete publication"),
+        (
+            "create table reporting.customer_scores (customer_id varchar, "
+            "segmentation_model_version bigint, churn_model_version bigint, ltv_model_version bigint, "
+            "segmentation_run_id varchar, churn_run_id varchar, ltv_run_id varchar);",
+            "reporting.customer_scores is empty",
+        ),
+    ],
+)
+def test_an_incomplete_publication_is_a_503_naming_the_file(
+    client: TestClient, tmp_path: Path, tables: str, message: str
+) -> None:
+    """A file with a manifest but missing or empty tables (copied by hand, a build cut short) is refused."""
+    published = tmp_path / "warehouse" / "published" / "retail.duckdb"
+    published.parent.mkdir(parents=True)
+    con = duckdb.connect(str(published))
+    con.execute("create schema reporting")
+    con.execute(
+        f"create table reporting.publication as {MANIFEST_SELECT}",
+        ["0" * 32, "2026-12-01 00:00:00", "2011-12-10", ["reporting.customer_scores"], [0]],
+    )
+    con.execute(tables)
+    con.close()
+
+    for response in (client.get("/health"), client.post("/predict", json={"customer_id": "17850"})):
+        assert response.status_code == 503
+        assert str(published) in response.json()["detail"] and message in response.json()["detail"]
 
 
 def test_openapi_schema_documents_both_request_kinds_with_examples(client: TestClient) -> None:
@@ -104,7 +137,8 @@ def test_with_an_api_key_every_data_endpoint_wants_it_and_health_does_not(tmp_pa
             assert response.status_code == 401, (name, headers, response.text)
             assert "X-API-Key" in response.json()["detail"]
         # With the key the request gets through to the (missing) publication.
-        assert send({"X-API-Key": "s3cret"}).status_code == 503, name
+        response = send({"X-API-Key": "s3cret"})
+        assert response.status_code == 503 and "no published warehouse" in response.json()["detail"], name
     assert client.get("/health").status_code == 503  # open: no publication yet, but no key asked
 
 

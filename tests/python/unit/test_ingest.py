@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -48,6 +49,15 @@ def raw_rows(warehouse: Path, columns: str = "*") -> pd.DataFrame:
         con.close()
 
 
+def parsed_datetimes(warehouse: Path) -> list[str]:
+    """The raw date texts read with the format the load recorded (Python's strptime, not our parser)."""
+    rows = raw_rows(warehouse, "order_datetime, _datetime_format")
+    return [
+        datetime.strptime(text, recorded).strftime("%Y-%m-%d %H:%M")
+        for text, recorded in zip(rows["order_datetime"], rows["_datetime_format"], strict=True)
+    ]
+
+
 def test_ingest_csv_keeps_every_row_with_load_metadata(tmp_path: Path, warehouse: Path) -> None:
     source = write_csv(tmp_path / "retail.csv", HEADER_I, ROWS_I)
 
@@ -61,6 +71,7 @@ def test_ingest_csv_keeps_every_row_with_load_metadata(tmp_path: Path, warehouse
     assert rows["description"].iloc[3] == "RETRO, SPOT TEA SET"
     assert pd.isna(rows["customer_id"].iloc[3])
     assert rows["_datetime_format"].iloc[0] == "%Y-%m-%d %H:%M:%S"
+    assert parsed_datetimes(warehouse)[0] == ROWS_I[0].split(",")[4][:16]
 
 
 def test_ingest_gzipped_csv(tmp_path: Path, warehouse: Path) -> None:
@@ -84,6 +95,7 @@ def test_ingest_shop_export_with_quantity_mapping(tmp_path: Path, warehouse: Pat
 
     rows = raw_rows(warehouse)
     assert result.datetime_format == "%m/%d/%Y %H:%M"
+    assert parsed_datetimes(warehouse) == ["2023-12-25 14:05", "2024-01-03 09:15"]
     assert rows["customer_id"].tolist() == ["C-001", "C-002"]
     assert rows["quantity"].tolist() == ["2", "1"]
     assert rows["order_total"].isna().all()
@@ -100,6 +112,7 @@ def test_ingest_shop_export_with_order_total_mapping(tmp_path: Path, warehouse: 
 
     rows = raw_rows(warehouse)
     assert result.datetime_format == "%d/%m/%Y"
+    assert parsed_datetimes(warehouse) == ["2023-12-25 00:00", "2024-01-13 00:00"]
     assert rows["order_total"].tolist() == ["19.98", "5.00"]
     assert rows["quantity"].isna().all() and rows["unit_price"].isna().all()
     assert rows["_parse_error"].isna().all()
@@ -336,6 +349,8 @@ def test_ingest_uses_mapped_datetime_format(tmp_path: Path, warehouse: Path) -> 
     result = ingest_file(source, warehouse, mapping)
 
     assert result.datetime_format == "%d/%m/%Y %H:%M"
+    # Day first as mapped, though month first would parse too.
+    assert parsed_datetimes(warehouse) == ["2011-02-01 10:00", "2011-04-03 11:00"]
 
 
 def test_detect_format_by_extension() -> None:

@@ -54,6 +54,21 @@ def test_churn_fit_and_score_learns_signal_and_logs_run(tracking_uri: str) -> No
     assert correlation > 0.3
 
 
+def test_churn_validation_metrics_are_out_of_time(tracking_uri: str) -> None:
+    """Validation labels shuffled, fit labels intact: out-of-time ROC-AUC is chance; computed on the
+    rows the model was fitted on it would be far above."""
+    snapshots = training_snapshots(400, seed=3)
+    validation = snapshots["snapshot_role"] == "validation"
+    shuffled = np.random.default_rng(0).permutation(snapshots.loc[validation, "is_churned"].to_numpy())
+    snapshots.loc[validation, "is_churned"] = shuffled
+
+    scores = churn.fit_and_score(snapshots, customer_features(50, seed=9), ChurnConfig(tracking_uri=tracking_uri))
+
+    metrics = model_metrics_table([scores[["model_run_id", "as_of_date"]].drop_duplicates()], tracking_uri)
+    chosen = metrics[(metrics["model_name"] == "chosen") & (metrics["metric"] == "roc_auc")]["value"]
+    assert chosen.iloc[0] == pytest.approx(0.5, abs=0.08)
+
+
 def test_churn_scores_do_not_depend_on_row_order(tracking_uri: str) -> None:
     snapshots = training_snapshots(300, seed=4)
     current = customer_features(80, seed=5)
@@ -133,6 +148,67 @@ def test_alternative_segmentation_algorithms(algorithm: str) -> None:
     assigned = result.labels[result.labels != segmentation.NOISE_SEGMENT]
     assert len(assigned) > 0 and result.k >= 1
     assert "silhouette" in result.metrics
+
+
+def test_dbscan_keeps_noise_small_and_no_segment_below_the_minimum_share() -> None:
+    # 2,000 synthetic customers: DBSCAN finds a dense pocket of about 4% beside the main cluster.
+    features = customer_features(2_000, seed=1)
+    found = segmentation.fit_segments(features, SegmentationConfig(algorithm="dbscan", min_share=0.02)).labels
+    config = SegmentationConfig(algorithm="dbscan", min_share=0.05)
+
+    labels = segmentation.fit_segments(features, config).labels
+
+    shares = pd.Series(labels[labels != segmentation.NOISE_SEGMENT]).value_counts() / len(labels)
+    assert (pd.Series(found).value_counts(normalize=True).drop(segmentation.NOISE_SEGMENT) < 0.05).any()
+    assert shares.min() >= config.min_share  # the pocket joined the noise
+    assert (labels == segmentation.NOISE_SEGMENT).mean() < 0.10
+
+
+def simulate_bgnbd(customers: int, r: float, alpha: float, a: float, b: float, seed: int) -> pd.DataFrame:
+    """Purchase histories drawn from the BG/NBD story (Fader, Hardie & Lee 2005), in days: each customer buys
+    at a Poisson rate lambda ~ Gamma(r, alpha) per week and drops out after each repeat purchase with
+    probability p ~ Beta(a, b), observed for 30 to 78 weeks after the first purchase."""
+    rng = np.random.default_rng(seed)
+    rates, dropout = rng.gamma(r, 1 / alpha, customers), rng.beta(a, b, customers)
+    age = rng.uniform(30, 78, customers)
+    repeats, last = np.zeros(customers), np.zeros(customers)
+    for customer in range(customers):
+        at = rng.exponential(1 / rates[customer])
+        while at <= age[customer]:
+            repeats[customer], last[customer] = repeats[customer] + 1, at
+            if rng.uniform() < dropout[customer]:
+                break
+            at += rng.exponential(1 / rates[customer])
+    return pd.DataFrame({"frequency": repeats + 1, "purchase_span_days": last * 7, "tenure_days": age * 7})
+
+
+def test_bgnbd_recovers_the_parameters_it_was_simulated_from() -> None:
+    # The CDNOW estimates of the BG/NBD paper; within 20% each from 10,000 simulated customers.
+    truth = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+
+    model = BgNbd.fit(simulate_bgnbd(10_000, **truth, seed=7))
+
+    for name, value in truth.items():
+        assert getattr(model, name) == pytest.approx(value, rel=0.2), name
+
+
+def test_gamma_gamma_recovers_the_parameters_it_was_simulated_from() -> None:
+    # Fader & Hardie's CDNOW spend estimates: order values z ~ Gamma(p, nu), nu ~ Gamma(q, gamma) per customer;
+    # within 20% from 10,000 customers (p and gamma trade off against each other in the likelihood).
+    p, q, gamma = 6.25, 3.74, 15.44
+    rng = np.random.default_rng(8)
+    orders = rng.integers(1, 11, 10_000)
+    scale = rng.gamma(q, 1 / gamma, orders.size)
+    spend = pd.DataFrame(
+        {
+            "frequency": orders,
+            "avg_order_value": [rng.gamma(p, 1 / nu, count).mean() for nu, count in zip(scale, orders, strict=True)],
+        }
+    )
+
+    model = GammaGamma.fit(spend)
+
+    assert (model.p, model.q, model.gamma) == pytest.approx((p, q, gamma), rel=0.2)
 
 
 def test_bgnbd_expected_purchases_rise_with_frequency() -> None:
