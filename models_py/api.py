@@ -155,9 +155,18 @@ class Scores(BaseModel):
     segment_id: int
     segment_name: str
     churn_probability: float = Field(description="Probability of no order in the next churn horizon.")
-    is_contact_recommended: bool = Field(description="Churn probability at or above the cost-optimal threshold.")
     predicted_ltv: float = Field(description="Expected spend in the next ltv_horizon_days.")
     ltv_horizon_days: int
+    value_at_risk: float = Field(
+        description="Expected spend in the horizon if the customer stays: predicted_ltv / (1 - churn_probability)."
+    )
+    expected_value_of_contact: float = Field(
+        description="churn_probability x save_rate x value_at_risk x gross_margin - incentive cost."
+    )
+    is_contact_recommended: bool = Field(
+        description="Worth contacting: a positive expected value of contact (and, for stored customers, within "
+        "the build's campaign_budget)."
+    )
     value_tier: Literal["high", "low"]
     risk_tier: Literal["high", "low"]
     recommended_action: str

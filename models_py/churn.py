@@ -4,8 +4,10 @@ Candidates (scaled, class-weighted logistic regression; XGBoost) are fitted on
 the fit snapshot (as_of_date - 2H) and compared out of time on the validation
 snapshot (as_of_date - H) beside two baselines (recency alone, BG/NBD expected
 purchases). The best by validation PR-AUC (then ROC-AUC) is refitted on the
-validation snapshot and scores the customers at as_of_date. The contact
-threshold minimises expected business cost on validation.
+validation snapshot and scores the customers at as_of_date. Whom to contact
+is decided per customer in reporting.customer_scores (expected value of
+contact); validation reports what that rule, the best single probability
+threshold (``decision_threshold``) and contacting everybody would have earned.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from xgboost import XGBClassifier
 
 from models_py.bgnbd import BgNbd
 from models_py.config import XGB_TREE_PARAMS, ChurnCandidate, ChurnConfig
-from models_py.evaluation import CostModel, best_threshold, classification_metrics, reliability_table
+from models_py.evaluation import ContactEconomics, classification_metrics, contact_policies, reliability_table
 from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.ltv import fit_regressor, split_snapshots
 from models_py.outputs import output_frame
@@ -35,7 +37,6 @@ CHURN_SCHEMA = {
     "model_name": "string",
     "churn_probability": "float64",
     "decision_threshold": "float64",
-    "is_contact_recommended": "bool",
 }
 
 
@@ -97,7 +98,6 @@ def _scores(
             "model_name": model_name,
             "churn_probability": probabilities,
             "decision_threshold": threshold,
-            "is_contact_recommended": probabilities >= threshold,
         },
         **run,  # type: ignore[arg-type]
     )
@@ -167,11 +167,12 @@ def fit_and_score(
     results = evaluate_candidates(fit, validation, config)
     best = max(results, key=lambda result: (result.metrics["pr_auc"], result.metrics["roc_auc"]))
     labels = validation[LABEL].astype(int).to_numpy()
-    # A missed churner loses the value the LTV model expected from them.
-    value = np.clip(fit_regressor(fit, config.ltv).predict(design_matrix(validation)), 0, None)
-    threshold, costs = best_threshold(
-        labels, best.probabilities, value, CostModel(config.incentive_cost, config.gross_margin)
+    # The contact economics of customer_scores, priced with an LTV model fitted on the fit snapshot.
+    predicted_ltv = np.clip(fit_regressor(fit, config.ltv).predict(design_matrix(validation)), 0, None)
+    economics = ContactEconomics(
+        config.incentive_cost, config.gross_margin, config.save_rate, config.retention_probability_floor
     )
+    threshold, costs = contact_policies(labels, best.probabilities, predicted_ltv, economics)
     final = _fit(best.name, validation, config)
     probabilities = final.predict_proba(design_matrix(current))[:, 1]
     with start_run(config.tracking_uri, "churn", f"churn {as_of_date}") as run:
@@ -184,6 +185,8 @@ def fit_and_score(
                 "decision_threshold": threshold,
                 "incentive_cost": config.incentive_cost,
                 "gross_margin": config.gross_margin,
+                "save_rate": config.save_rate,
+                "retention_probability_floor": config.retention_probability_floor,
                 "features": ",".join(MODEL_FEATURES),
                 "fit_cutoff": as_of_date_of(fit),
                 "validation_cutoff": as_of_date_of(validation),

@@ -58,6 +58,8 @@ class ChurnConfig:
     candidates: tuple[ChurnCandidate, ...] = ("logistic", "xgboost")
     incentive_cost: float = 5.0
     gross_margin: float = 0.3
+    save_rate: float = 0.2
+    retention_probability_floor: float = 0.1
     ltv: LtvConfig = LtvConfig()
     random_state: int = 42
     tracking_uri: str = DEFAULT_TRACKING_URI
@@ -131,6 +133,8 @@ def model_configs(settings_json: str) -> ModelConfigs:
             candidates=cast(tuple[ChurnCandidate, ...], tuple(str(get("churn_candidates")).split(","))),
             incentive_cost=float(get("retention_incentive_cost")),
             gross_margin=float(get("gross_margin")),
+            save_rate=float(get("save_rate")),
+            retention_probability_floor=float(get("retention_probability_floor")),
             ltv=ltv,
             random_state=random_state,
             tracking_uri=tracking_uri,

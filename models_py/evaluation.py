@@ -1,4 +1,4 @@
-"""Metrics for churn (ranking, calibration, business cost) and LTV (error, ranking, capture)."""
+"""Metrics for churn (ranking, calibration, contact economics) and LTV (error, ranking, capture)."""
 
 from __future__ import annotations
 
@@ -59,28 +59,52 @@ def regression_metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, f
 
 
 @dataclass(frozen=True)
-class CostModel:
-    """Contacting a customer costs the incentive; a missed churner loses value x margin."""
+class ContactEconomics:
+    """What contacting a customer costs and is expected to save (the SQL of reporting.customer_scores).
+
+    value at risk = predicted LTV / (1 - p), 1 - p floored at ``retention_probability_floor``: predicted
+    LTV averages over churning, so this is the spend expected if the customer stays. Contacting saves
+    p x save_rate x value at risk x gross_margin in expectation and costs the incentive.
+    """
 
     incentive_cost: float
     gross_margin: float
+    save_rate: float
+    retention_probability_floor: float
 
-    def cost(self, churned: np.ndarray, contacted: np.ndarray, value: np.ndarray) -> float:
-        missed = churned.astype(bool) & ~contacted
-        return float(self.incentive_cost * contacted.sum() + (value[missed] * self.gross_margin).sum())
+    def value_at_risk(self, probabilities: np.ndarray, predicted_ltv: np.ndarray) -> np.ndarray:
+        return np.asarray(predicted_ltv / np.maximum(1 - probabilities, self.retention_probability_floor))
+
+    def expected_value(self, probabilities: np.ndarray, predicted_ltv: np.ndarray) -> np.ndarray:
+        """Expected margin saved minus the incentive, per customer: positive means worth contacting."""
+        saved = probabilities * self.save_rate * self.value_at_risk(probabilities, predicted_ltv) * self.gross_margin
+        return np.asarray(saved - self.incentive_cost)
+
+    def realised_net_benefit(self, churned: np.ndarray, contacted: np.ndarray, value_at_risk: np.ndarray) -> float:
+        """What contacting ``contacted`` earned once outcomes are known: each contacted churner is kept with
+        probability save_rate (their value at risk x margin), every contact costs the incentive."""
+        saved = churned.astype(bool) & contacted
+        return float(
+            (value_at_risk[saved] * self.save_rate * self.gross_margin).sum() - self.incentive_cost * contacted.sum()
+        )
 
 
-def best_threshold(
-    churned: np.ndarray, probabilities: np.ndarray, value: np.ndarray, cost_model: CostModel
+def contact_policies(
+    churned: np.ndarray, probabilities: np.ndarray, predicted_ltv: np.ndarray, economics: ContactEconomics
 ) -> tuple[float, dict[str, float]]:
-    """The contact threshold minimising expected cost, and costs of the reference policies."""
+    """Realised net benefit on validation of the expected-value rule (contact when positive), of the best
+    single churn-probability threshold under the same economics (returned), and of contacting everybody."""
+    value_at_risk = economics.value_at_risk(probabilities, predicted_ltv)
     grid = np.round(np.linspace(0.01, 0.99, 99), 2)
-    costs = [cost_model.cost(churned, probabilities >= threshold, value) for threshold in grid]
-    best = int(np.argmin(costs))
-    reference = {
-        "business_cost": costs[best],
-        "business_cost_at_0_5": cost_model.cost(churned, probabilities >= 0.5, value),
-        "business_cost_contact_nobody": cost_model.cost(churned, np.zeros_like(churned, dtype=bool), value),
-        "business_cost_contact_everybody": cost_model.cost(churned, np.ones_like(churned, dtype=bool), value),
+    benefits = [
+        economics.realised_net_benefit(churned, probabilities >= threshold, value_at_risk) for threshold in grid
+    ]
+    best = int(np.argmax(benefits))
+    worth = economics.expected_value(probabilities, predicted_ltv) > 0
+    everybody = np.ones_like(churned, dtype=bool)
+    return float(grid[best]), {
+        "net_benefit_expected_value_rule": economics.realised_net_benefit(churned, worth, value_at_risk),
+        "contact_share_expected_value_rule": float(worth.mean()),
+        "net_benefit_best_threshold": benefits[best],
+        "net_benefit_contact_everybody": economics.realised_net_benefit(churned, everybody, value_at_risk),
     }
-    return float(grid[best]), reference

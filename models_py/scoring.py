@@ -19,14 +19,7 @@ from models_py.features import MODEL_FEATURES
 from models_py.retraining import FAMILIES, Champion
 from models_py.tracking import registered_version
 
-SCORE_COLUMNS = (
-    "segment_id",
-    "segment_name",
-    "churn_probability",
-    "decision_threshold",
-    "is_contact_recommended",
-    "predicted_ltv",
-)
+SCORE_COLUMNS = ("segment_id", "segment_name", "churn_probability", "predicted_ltv")
 
 
 @dataclass(frozen=True)
@@ -61,8 +54,6 @@ class ScoringModels:
                 "segment_id": labels,
                 "segment_name": [segmentation.segment_name(self.segmentation.names, label) for label in labels],
                 "churn_probability": probabilities,
-                "decision_threshold": self.churn.decision_threshold,
-                "is_contact_recommended": probabilities >= self.churn.decision_threshold,
                 "predicted_ltv": ltv.predict_ltv(self.ltv, frame),
             },
             index=features.index,

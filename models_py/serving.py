@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from models_py.errors import RetailError
+from models_py.evaluation import ContactEconomics
 from models_py.publish import Publication, connect_published, one_row, read_publication, records
 from models_py.retraining import FAMILIES
 from models_py.scoring import ScoringModels
@@ -43,7 +44,9 @@ select
 from reporting.customer_scores
 """
 PARAMETERS_SQL = """
-select high_value_ltv, high_risk_probability, ltv_horizon_days, as_of_date
+select
+    high_value_ltv, high_risk_probability, ltv_horizon_days, as_of_date,
+    retention_incentive_cost, gross_margin, save_rate, retention_probability_floor
 from reporting.retention_parameters
 """
 PLAYBOOK_SQL = "select value_tier, risk_tier, recommended_action from raw.retention_playbook"
@@ -51,12 +54,14 @@ PLAYBOOK_SQL = "select value_tier, risk_tier, recommended_action from raw.retent
 
 @dataclass(frozen=True)
 class Tiers:
-    """The playbook cutoffs of one build (``reporting.retention_parameters``) and its actions."""
+    """The playbook cutoffs and contact economics of one build (``reporting.retention_parameters``) and its
+    actions."""
 
     high_value_ltv: float
     high_risk_probability: float
     ltv_horizon_days: int
     actions: dict[tuple[str, str], str]
+    economics: ContactEconomics
 
     def value_tier(self, predicted_ltv: float) -> str:
         # As reporting.customer_scores tiers customers.
@@ -142,6 +147,12 @@ def _load(path: Path) -> LoadedPublication:
             high_risk_probability=float(parameters["high_risk_probability"]),
             ltv_horizon_days=int(parameters["ltv_horizon_days"]),
             actions=actions,
+            economics=ContactEconomics(
+                incentive_cost=float(parameters["retention_incentive_cost"]),
+                gross_margin=float(parameters["gross_margin"]),
+                save_rate=float(parameters["save_rate"]),
+                retention_probability_floor=float(parameters["retention_probability_floor"]),
+            ),
         ),
         as_of_date=parameters["as_of_date"],
     )
@@ -189,8 +200,16 @@ class LivePublication:
     def score_many(self, loaded: LoadedPublication, rows: list[Mapping[str, float | None]]) -> list[dict[str, Any]]:
         """Scores, tiers and action per feature row, the models run once over all rows."""
         frame = pd.DataFrame([dict(row) for row in rows]).astype("float64")
+        scored_rows = self.models(loaded).score(frame)
+        economics = loaded.tiers.economics
+        probabilities = scored_rows["churn_probability"].to_numpy()
+        predicted_ltv = scored_rows["predicted_ltv"].to_numpy()
+        scored_rows["value_at_risk"] = economics.value_at_risk(probabilities, predicted_ltv)
+        scored_rows["expected_value_of_contact"] = economics.expected_value(probabilities, predicted_ltv)
+        # A feature row is no part of the build's campaign: worth contacting is the whole rule (no budget).
+        scored_rows["is_contact_recommended"] = scored_rows["expected_value_of_contact"] > 0
         results = []
-        for _, scored in self.models(loaded).score(frame).iterrows():
+        for _, scored in scored_rows.iterrows():
             # .item(): plain Python values, not numpy scalars
             scores = {str(name): value.item() if hasattr(value, "item") else value for name, value in scored.items()}
             value_tier = loaded.tiers.value_tier(scores["predicted_ltv"])

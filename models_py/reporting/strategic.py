@@ -72,8 +72,9 @@ select
     summary.contact_recommended_customers,
     summary.expected_churn_loss,
     summary.contact_cost,
-    summary.expected_loss_avoided,
+    summary.expected_saved_margin,
     summary.expected_net_benefit,
+    summary.expected_roi,
     summary.as_of_date,
     previous_sizes.customers as previous_customers,
     previous_sizes.as_of_date as previous_as_of_date,
@@ -92,8 +93,9 @@ select
     sum(contact_recommended_customers) as contact_recommended_customers,
     sum(expected_churn_loss) as expected_churn_loss,
     sum(contact_cost) as contact_cost,
-    sum(expected_loss_avoided) as expected_loss_avoided,
+    sum(expected_saved_margin) as expected_saved_margin,
     sum(expected_net_benefit) as expected_net_benefit,
+    sum(expected_net_benefit) / nullif(sum(contact_cost), 0) as expected_roi,
     count(distinct as_of_date) as as_of_dates
 from reporting.segment_summary
 """
@@ -105,6 +107,9 @@ select
     high_risk_probability,
     retention_incentive_cost,
     gross_margin,
+    save_rate,
+    campaign_budget,
+    retention_probability_floor,
     ltv_horizon_days,
     as_of_date
 from reporting.retention_parameters

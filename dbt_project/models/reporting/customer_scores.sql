@@ -30,7 +30,6 @@ churn as (
     select
         customer_id,
         churn_probability,
-        is_contact_recommended,
         model_run_id,
         model_version
     from {{ ref('churn_scores') }}
@@ -57,7 +56,12 @@ playbook as (
 parameters as (
     select
         high_value_ltv,
-        high_risk_probability
+        high_risk_probability,
+        retention_incentive_cost,
+        gross_margin,
+        save_rate,
+        campaign_budget,
+        retention_probability_floor
     from {{ ref('retention_parameters') }}
 ),
 
@@ -93,7 +97,16 @@ tiered as (
         churn.churn_probability,
         ltv.predicted_ltv,
         ltv.ltv_horizon_days,
-        churn.is_contact_recommended,
+        -- Predicted LTV already counts the chance of churning (a churner spends
+        -- nothing in the horizon): divided by the chance of staying, it is the
+        -- spend expected if the customer stays.
+        ltv.predicted_ltv / greatest(
+            1 - churn.churn_probability, parameters.retention_probability_floor
+        ) as value_at_risk,
+        parameters.retention_incentive_cost,
+        parameters.gross_margin,
+        parameters.save_rate,
+        parameters.campaign_budget,
         customer_features.as_of_date
     from customer_features
     inner join segments
@@ -105,38 +118,79 @@ tiered as (
     cross join parameters
 ),
 
+valued as (
+    select
+        tiered.*,
+        tiered.churn_probability * tiered.value_at_risk * tiered.gross_margin
+            as expected_churn_loss,
+        tiered.churn_probability * tiered.save_rate * tiered.value_at_risk
+            * tiered.gross_margin as expected_saved_margin,
+        tiered.churn_probability * tiered.save_rate * tiered.value_at_risk
+            * tiered.gross_margin - tiered.retention_incentive_cost
+            as expected_value_of_contact
+    from tiered
+),
+
+-- Worth contacting: a positive expected value; with a budget, best first
+-- until the incentives would exceed it.
+prioritised as (
+    select
+        valued.*,
+        case
+            when valued.expected_value_of_contact > 0
+                then row_number() over (
+                    partition by valued.expected_value_of_contact > 0
+                    order by valued.expected_value_of_contact desc, valued.customer_id
+                )
+        end as contact_priority
+    from valued
+),
+
 scored as (
     select
-        tiered.customer_id,
-        tiered.country,
-        tiered.segment_name,
-        tiered.value_tier,
-        tiered.risk_tier,
+        prioritised.customer_id,
+        prioritised.country,
+        prioritised.segment_name,
+        prioritised.value_tier,
+        prioritised.risk_tier,
         playbook.recommended_action,
-        tiered.segmentation_run_id,
-        tiered.churn_run_id,
-        tiered.ltv_run_id,
-        tiered.segmentation_model_version,
-        tiered.churn_model_version,
-        tiered.ltv_model_version,
-        tiered.segment_id,
-        tiered.recency_days,
-        tiered.frequency,
-        tiered.monetary,
-        tiered.monetary_last_90d,
-        tiered.avg_order_value,
-        tiered.unique_products,
-        tiered.tenure_days,
-        tiered.return_rate,
-        tiered.churn_probability,
-        tiered.predicted_ltv,
-        tiered.ltv_horizon_days,
-        tiered.is_contact_recommended,
-        tiered.as_of_date
-    from tiered
+        prioritised.segmentation_run_id,
+        prioritised.churn_run_id,
+        prioritised.ltv_run_id,
+        prioritised.segmentation_model_version,
+        prioritised.churn_model_version,
+        prioritised.ltv_model_version,
+        prioritised.segment_id,
+        prioritised.recency_days,
+        prioritised.frequency,
+        prioritised.monetary,
+        prioritised.monetary_last_90d,
+        prioritised.avg_order_value,
+        prioritised.unique_products,
+        prioritised.tenure_days,
+        prioritised.return_rate,
+        prioritised.churn_probability,
+        prioritised.predicted_ltv,
+        prioritised.ltv_horizon_days,
+        prioritised.value_at_risk,
+        prioritised.expected_churn_loss,
+        prioritised.expected_saved_margin,
+        prioritised.expected_value_of_contact,
+        prioritised.contact_priority,
+        coalesce(
+            prioritised.contact_priority is not null
+            and (
+                prioritised.campaign_budget is null
+                or prioritised.contact_priority * prioritised.retention_incentive_cost
+                <= prioritised.campaign_budget
+            ),
+            false
+        ) as is_contact_recommended,
+        prioritised.as_of_date
+    from prioritised
     left join playbook
-        on tiered.value_tier = playbook.value_tier
-        and tiered.risk_tier = playbook.risk_tier
+        on prioritised.value_tier = playbook.value_tier
+        and prioritised.risk_tier = playbook.risk_tier
 )
 
 select * from scored

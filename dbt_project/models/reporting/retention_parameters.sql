@@ -32,6 +32,12 @@ parameters as (
             as retention_incentive_cost,
         cast({{ var('gross_margin') }} as {{ type_double() }})
             as gross_margin,
+        cast({{ var('save_rate') }} as {{ type_double() }})
+            as save_rate,
+        cast({{ var('campaign_budget') if var('campaign_budget') is not none else 'null' }}
+            as {{ type_double() }}) as campaign_budget,
+        cast({{ var('retention_probability_floor') }} as {{ type_double() }})
+            as retention_probability_floor,
         cast({{ var('ltv_horizon_days') }} as {{ dbt.type_int() }})
             as ltv_horizon_days,
         features.as_of_date

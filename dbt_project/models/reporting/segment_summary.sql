@@ -12,6 +12,8 @@ customer_scores as (
         return_rate,
         churn_probability,
         predicted_ltv,
+        expected_churn_loss,
+        expected_saved_margin,
         is_contact_recommended,
         as_of_date
     from {{ ref('customer_scores') }}
@@ -29,8 +31,7 @@ parameters as (
     select
         high_value_ltv,
         high_risk_probability,
-        retention_incentive_cost,
-        gross_margin
+        retention_incentive_cost
     from {{ ref('retention_parameters') }}
 ),
 
@@ -41,31 +42,22 @@ overall as (
     from customer_scores
 ),
 
--- The business cost function of the churn threshold, per customer: without
--- action a churner's predicted LTV x margin is lost (expected loss p x LTV x
--- margin); contacting costs the incentive and, as the cost function assumes,
--- keeps the churner. These are upper bounds: a real offer saves some only.
+-- The contact economics of customer_scores, per customer: a contacted customer
+-- costs the incentive and is expected to save churn probability x save_rate x
+-- value at risk x gross margin.
 customer_economics as (
     select
-        customer_scores.segment_id,
-        customer_scores.segment_name,
-        customer_scores.recency_days,
-        customer_scores.frequency,
-        customer_scores.monetary,
-        customer_scores.avg_order_value,
-        customer_scores.tenure_days,
-        customer_scores.return_rate,
-        customer_scores.churn_probability,
-        customer_scores.predicted_ltv,
-        customer_scores.is_contact_recommended,
-        customer_scores.as_of_date,
-        customer_scores.churn_probability * customer_scores.predicted_ltv
-            * parameters.gross_margin as expected_churn_loss,
+        customer_scores.*,
         case
             when customer_scores.is_contact_recommended
                 then parameters.retention_incentive_cost
             else 0
-        end as contact_cost
+        end as contact_cost,
+        case
+            when customer_scores.is_contact_recommended
+                then customer_scores.expected_saved_margin
+            else 0
+        end as contacted_saved_margin
     from customer_scores
     cross join parameters
 ),
@@ -91,9 +83,7 @@ segments as (
             as contact_recommended_customers,
         sum(expected_churn_loss) as expected_churn_loss,
         sum(contact_cost) as contact_cost,
-        sum(
-            case when is_contact_recommended then expected_churn_loss else 0 end
-        ) as expected_loss_avoided,
+        sum(contacted_saved_margin) as expected_saved_margin,
         max(as_of_date) as as_of_date
     from customer_economics
     group by segment_id, segment_name
@@ -136,9 +126,11 @@ summary as (
         segments.contact_recommended_customers,
         segments.expected_churn_loss,
         segments.contact_cost,
-        segments.expected_loss_avoided,
-        segments.expected_loss_avoided - segments.contact_cost
+        segments.expected_saved_margin,
+        segments.expected_saved_margin - segments.contact_cost
             as expected_net_benefit,
+        (segments.expected_saved_margin - segments.contact_cost)
+            / nullif(segments.contact_cost, 0) as expected_roi,
         segments.as_of_date
     from segments
     cross join overall
@@ -169,8 +161,9 @@ with_action as (
         summary.contact_recommended_customers,
         summary.expected_churn_loss,
         summary.contact_cost,
-        summary.expected_loss_avoided,
+        summary.expected_saved_margin,
         summary.expected_net_benefit,
+        summary.expected_roi,
         summary.as_of_date
     from summary
     left join playbook

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
 
 STORED_COLUMNS = (
     "customer_id, segment_id, segment_name, churn_probability, is_contact_recommended, predicted_ltv, "
-    "value_tier, risk_tier, recommended_action"
+    "value_at_risk, expected_value_of_contact, value_tier, risk_tier, recommended_action"
 )
 
 
@@ -111,6 +111,8 @@ def test_predict_from_features_gives_a_customers_stored_scores(client: TestClien
         assert scored["segment_id"] == stored["segment_id"] and scored["segment_name"] == stored["segment_name"]
         assert scored["churn_probability"] == pytest.approx(stored["churn_probability"], rel=1e-6)
         assert scored["predicted_ltv"] == pytest.approx(stored["predicted_ltv"], rel=1e-5)
+        assert scored["value_at_risk"] == pytest.approx(stored["value_at_risk"], rel=1e-5)
+        assert scored["expected_value_of_contact"] == pytest.approx(stored["expected_value_of_contact"], rel=1e-4)
         assert scored["is_contact_recommended"] == stored["is_contact_recommended"]
         assert (scored["value_tier"], scored["risk_tier"], scored["recommended_action"]) == (
             stored["value_tier"],

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,30 +22,36 @@ def _number(value: object, digits: int = 0) -> str:
 
 
 def _segment_economics(workspace: Workspace) -> pd.DataFrame:
-    """Each segment's size, LTV and contact economics recomputed in pandas from the published customer scores
-    and the build's parameters: loss = p x LTV x margin, cost = incentive per contacted customer."""
+    """Each segment's size, LTV and contact economics recomputed in pandas from the published customers'
+    churn probability and predicted LTV and the build's parameters, from the documented formulas."""
     con = duckdb.connect(str(workspace.settings.published_path), read_only=True)
     try:
         scores = con.execute(
             "select segment_name, churn_probability, predicted_ltv, is_contact_recommended "
             "from reporting.customer_scores"
         ).df()
-        incentive, margin = con.execute(
-            "select retention_incentive_cost, gross_margin from reporting.retention_parameters"
+        incentive, margin, save_rate, floor, budget = con.execute(
+            "select retention_incentive_cost, gross_margin, save_rate, retention_probability_floor, campaign_budget "
+            "from reporting.retention_parameters"
         ).fetchall()[0]
     finally:
         con.close()
-    scores["loss"] = scores["churn_probability"] * scores["predicted_ltv"] * margin
-    scores["avoided"] = scores["loss"].where(scores["is_contact_recommended"], 0.0)
+    assert budget is None  # the default: everybody worth contacting is contacted
+    probability = scores["churn_probability"]
+    value_at_risk = scores["predicted_ltv"] / np.maximum(1 - probability, floor)
+    scores["loss"] = probability * value_at_risk * margin
+    saved = probability * save_rate * value_at_risk * margin
+    assert (scores["is_contact_recommended"] == (saved - incentive > 0)).all()
+    scores["saved"] = saved.where(scores["is_contact_recommended"], 0.0)
     economics = scores.groupby("segment_name").agg(
         customers=("loss", "size"),
         total_predicted_ltv=("predicted_ltv", "sum"),
         contacted=("is_contact_recommended", "sum"),
         loss=("loss", "sum"),
-        avoided=("avoided", "sum"),
+        saved=("saved", "sum"),
     )
     economics["cost"] = economics["contacted"] * incentive
-    economics["net"] = economics["avoided"] - economics["cost"]
+    economics["net"] = economics["saved"] - economics["cost"]
     return economics
 
 
@@ -63,8 +70,8 @@ def test_build_writes_the_strategic_report_from_the_publication(demo_build: Work
     economics = _segment_economics(demo_build)
     summary = demo_build.query(
         "select segment_name, segment_id, customers, total_predicted_ltv, contact_recommended_customers, "
-        "contact_cost, expected_loss_avoided, expected_churn_loss, expected_net_benefit, recommended_action "
-        "from reporting.segment_summary",
+        "contact_cost, expected_saved_margin, expected_churn_loss, expected_net_benefit, expected_roi, "
+        "recommended_action from reporting.segment_summary",
         published=True,
     )
     rules = demo_build.query("select rule_name, rows_affected from marts.data_quality", published=True)
@@ -80,28 +87,32 @@ def test_build_writes_the_strategic_report_from_the_publication(demo_build: Work
     assert f"As of **{as_of_date}**" in text and str(publication_id) in text
     assert f"**{_number(economics['customers'].sum())} customers** in {len(economics)} segments" in text
     assert f"churn is expected to cost {_number(economics['loss'].sum())} in margin" in text
-    assert f"at most\n  **{_number(economics['net'].sum())}**" in text
+    totals = economics.sum()
+    assert f"contacting the {_number(totals['contacted'])} customers worth it" in " ".join(text.split())
+    assert f"an expected net benefit of **{_number(totals['net'])}**" in " ".join(text.split())
+    assert "upper bound" not in text and "at most" not in text
     assert sorted(row[0] for row in summary) == sorted(economics.index)
-    assert economics["contacted"].sum() > 0 and (economics["contacted"] < economics["customers"]).any()
-    for name, segment_id, customers, ltv, contacted, cost, avoided, loss, net, action in summary:
+    assert 0 < totals["contacted"] < totals["customers"]
+    for name, segment_id, customers, ltv, contacted, cost, saved, loss, net, roi, action in summary:
         expected = economics.loc[name]
         # segment_summary holds the same economics as pandas computes from the customers...
         assert (customers, contacted) == (expected["customers"], expected["contacted"])
-        assert [ltv, cost, avoided, loss, net] == pytest.approx(
-            [expected["total_predicted_ltv"], expected["cost"], expected["avoided"], expected["loss"], expected["net"]]
+        assert [ltv, cost, saved, loss, net] == pytest.approx(
+            [expected["total_predicted_ltv"], expected["cost"], expected["saved"], expected["loss"], expected["net"]]
         )
         # ...and the report shows them in this segment's own row and section.
         row = table_rows[name]
         assert (row[1], row[5], row[8]) == (_number(customers), _number(ltv), action)
         section = _section(text, f"### {name} (segment {segment_id})")
         if contacted:
+            assert roi == pytest.approx(expected["net"] / expected["cost"])
             assert (
-                f"Contacting the {_number(contacted)} customers above the churn threshold costs {_number(cost)} "
-                f"and avoids at most {_number(avoided)} of the {_number(loss)} expected churn loss: "
-                f"net {_number(net)}."
+                f"Contacting the {_number(contacted)} customers worth it costs {_number(cost)} "
+                f"and is expected to save {_number(saved)} of the {_number(loss)} expected churn loss: "
+                f"net {_number(net)} (ROI {roi * 100:.0f}%)."
             ) in section
         else:
-            assert "contacting nobody here" in section and f"(expected churn loss {_number(loss)})" in section
+            assert "Contacting nobody here" in section and f"(expected churn loss {_number(loss)})" in section
         assert f"<h3>{name} (segment {segment_id})" in html
     for rule, rows in rules:
         assert f"| {rule} | {_number(rows)} |" in text

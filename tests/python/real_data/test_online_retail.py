@@ -337,6 +337,29 @@ def test_real_data_training_snapshots_match_pandas_features_and_labels(
         assert 0.2 < expected["is_churned"].mean() < 0.8  # both labels are common: the check is not vacuous
 
 
+def test_real_data_contacts_only_customers_worth_it_and_the_report_says_so(real_build: Workspace) -> None:
+    """Default economics (incentive 5, margin 30%, save rate 20%): not everybody is worth contacting, the rule
+    earned more on the validation snapshot than contacting everybody, and the report's totals are the table's."""
+    customers, contacted, net = real_build.query(
+        "select count(*), count(case when is_contact_recommended then 1 end), "
+        "sum(case when is_contact_recommended then expected_value_of_contact else 0 end) "
+        "from reporting.customer_scores",
+        published=True,
+    )[0]
+    realised = dict(
+        real_build.query(
+            "select metric, value from ml.model_metrics where model_family = 'churn' and model_name = 'chosen' "
+            "and metric like 'net_benefit_%'"
+        )
+    )
+    text = " ".join((real_build.root / "reports" / "strategic_report.md").read_text().split())
+
+    assert 0 < contacted < customers  # type: ignore[operator]
+    assert realised["net_benefit_expected_value_rule"] > realised["net_benefit_contact_everybody"]  # type: ignore[operator]
+    assert f"contacting the {contacted:,} customers worth it" in text
+    assert f"an expected net benefit of **{float(net):,.0f}**" in text  # type: ignore[arg-type]
+
+
 def test_real_data_known_customers(real_build: Workspace) -> None:
     features = warehouse_features(real_build)
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from models_py.evaluation import (
-    CostModel,
-    best_threshold,
+    ContactEconomics,
     classification_metrics,
+    contact_policies,
     regression_metrics,
     reliability_table,
     top_decile_capture,
@@ -47,16 +47,52 @@ def test_regression_metrics() -> None:
     assert metrics["spearman"] == pytest.approx(0.866, abs=1e-3)
 
 
-def test_best_threshold_minimises_cost() -> None:
-    churned = np.array([1, 1, 0, 0])
-    probabilities = np.array([0.9, 0.6, 0.3, 0.1])
-    value = np.array([100.0, 100.0, 100.0, 100.0])
-    cost = CostModel(incentive_cost=10, gross_margin=0.5)
+ECONOMICS = ContactEconomics(incentive_cost=3.0, gross_margin=0.5, save_rate=0.2, retention_probability_floor=0.1)
 
-    threshold, costs = best_threshold(churned, probabilities, value, cost)
 
-    # Contacting the two churners (cost 20) beats missing them (100) or contacting all (40).
-    assert 0.3 < threshold <= 0.6
-    assert costs["business_cost"] == 20
-    assert costs["business_cost_contact_nobody"] == 100
-    assert costs["business_cost_contact_everybody"] == 40
+def test_value_at_risk_undoes_the_churn_discount_of_predicted_ltv() -> None:
+    probabilities = np.array([0.4, 0.0, 0.95])
+    predicted_ltv = np.array([60.0, 80.0, 30.0])
+
+    value = ECONOMICS.value_at_risk(probabilities, predicted_ltv)
+    worth = ECONOMICS.expected_value(probabilities, predicted_ltv)
+
+    # 60 / 0.6; a customer sure to stay risks nothing; 1 - 0.95 is floored at 0.1: 30 / 0.1.
+    np.testing.assert_allclose(value, [100.0, 80.0, 300.0])
+    # 0.4 x 0.2 x 100 x 0.5 - 3; 0 - 3; 0.95 x 0.2 x 300 x 0.5 - 3.
+    np.testing.assert_allclose(worth, [1.0, -3.0, 25.5])
+
+
+def test_contact_policies_price_each_rule_on_what_happened() -> None:
+    churned = np.array([1, 0, 1, 0])
+    probabilities = np.array([0.8, 0.6, 0.3, 0.1])
+    predicted_ltv = np.array([50.0, 40.0, 70.0, 90.0])  # value at risk 250, 100, 100, 100
+
+    threshold, benefits = contact_policies(churned, probabilities, predicted_ltv, ECONOMICS)
+
+    # Expected value: 0.8 x 0.2 x 250 x 0.5 - 3 = 17, 6 - 3 = 3, 3 - 3 = 0 (not positive), 1 - 3 = -2.
+    assert benefits["contact_share_expected_value_rule"] == 0.5
+    # Contacting the first two: the churner saves 0.2 x 250 x 0.5 = 25, two incentives cost 6.
+    assert benefits["net_benefit_expected_value_rule"] == pytest.approx(19.0)
+    # Everybody: 25 + 10 saved, 12 spent. The best threshold keeps the first three: 25 + 10 - 9.
+    assert benefits["net_benefit_contact_everybody"] == pytest.approx(23.0)
+    assert benefits["net_benefit_best_threshold"] == pytest.approx(26.0)
+    assert 0.1 < threshold <= 0.3
+
+
+def test_nobody_is_worth_contacting_when_the_incentive_exceeds_every_value_at_risk() -> None:
+    rng = np.random.default_rng(0)
+    probabilities, predicted_ltv = rng.uniform(0, 1, 500), rng.lognormal(4, 1, 500)
+    costly = ContactEconomics(
+        incentive_cost=float(ECONOMICS.value_at_risk(probabilities, predicted_ltv).max()),
+        gross_margin=1.0,
+        save_rate=1.0,
+        retention_probability_floor=0.1,
+    )
+
+    assert not (costly.expected_value(probabilities, predicted_ltv) > 0).any()
+    shares = [
+        float((ContactEconomics(3.0, 0.3, rate, 0.1).expected_value(probabilities, predicted_ltv) > 0).mean())
+        for rate in (0.05, 0.1, 0.2, 0.5, 1.0)
+    ]
+    assert shares == sorted(shares) and shares[0] < shares[-1]

@@ -20,8 +20,9 @@ select
     contact_recommended_customers,
     expected_churn_loss,
     contact_cost,
-    expected_loss_avoided,
+    expected_saved_margin,
     expected_net_benefit,
+    expected_roi,
     as_of_date
 from reporting.segment_summary
 order by segment_id
