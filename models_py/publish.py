@@ -33,8 +33,8 @@ from models_py.settings import default_published_path
 from models_py.warehouse import connect, table_exists
 
 PUBLISHED_SCHEMAS = ("marts", "ml", "reporting")
-# Seeds that reporting tables are joined to in BI (action rationale, rule trade-offs).
-REFERENCE_TABLES = (("raw", "retention_playbook"), ("raw", "exclusion_rules"))
+# Seeds that reporting tables are joined to in BI (action rationale, rule trade-offs, RFM segment meanings).
+REFERENCE_TABLES = (("raw", "retention_playbook"), ("raw", "exclusion_rules"), ("raw", "rfm_segments"))
 STORAGE_VERSION = "v1.0.0"
 MANIFEST_TABLE = "reporting.publication"
 # Point lookups by customer (the API, BI drill-downs) use an ART index.

@@ -187,47 +187,75 @@ def _stable_ids(
     return labels, {mapping[c]: centroids[c].round(6).tolist() for c in clusters}, mapping
 
 
+# Words that tell apart segments given the same name, per profile dimension:
+# (lowest, middle, highest) median among them.
+_QUALIFIERS = {
+    "monetary": ("low spend", "mid spend", "high spend"),
+    "frequency": ("occasional", "regular", "frequent"),
+    "recency_days": ("most recent", "fading", "longest gone"),
+    "tenure_days": ("newest", "established", "longest standing"),
+}
+
+
 def name_segments(features: pd.DataFrame, labels: np.ndarray) -> dict[int, str]:
-    """A readable name per segment from its median profile relative to all customers.
+    """A readable, unique name per segment from its median profile relative to all customers.
 
     Ratios to the overall medians: recency r, monetary m, frequency f, tenure t.
     Recent (r <= 1): champions (m, f >= 1.5), new customers (t < 0.5), loyal
     (m >= 1 or f > 1), else promising. Lapsing (r > 1): big spenders at risk
-    (m >= 1.5), hibernating (r > 2), else needs attention. Repeated names get a
-    number, in order of value.
+    (m >= 1.5), hibernating (r > 2), else needs attention. Segments given the
+    same name are told apart by the dimensions in which they differ most,
+    e.g. "hibernating (low spend)" and "hibernating (high spend)".
     """
-    columns = ["recency_days", "frequency", "monetary", "tenure_days"]
+    columns = list(_QUALIFIERS)
     frame = features.loc[:, columns].astype(float).assign(segment_id=labels)
     overall = frame[columns].median().clip(lower=1e-9)
     medians = (frame.groupby("segment_id")[columns].median() / overall).to_dict("index")
-    profiles = {int(str(key)): {name: float(value) for name, value in row.items()} for key, row in medians.items()}
-    names: dict[int, str] = {}
-    for segment_id, ratio in sorted(profiles.items()):
-        if segment_id == NOISE_SEGMENT:
-            name = "outliers"
-        elif ratio["recency_days"] <= 1:
-            if ratio["monetary"] >= 1.5 and ratio["frequency"] >= 1.5:
-                name = "champions"
-            elif ratio["tenure_days"] < 0.5:
-                name = "new customers"
-            elif ratio["monetary"] >= 1 or ratio["frequency"] > 1:
-                name = "loyal"
-            else:
-                name = "promising"
-        elif ratio["monetary"] >= 1.5:
-            name = "big spenders at risk"
-        elif ratio["recency_days"] > 2:
-            name = "hibernating"
-        else:
-            name = "needs attention"
-        names[segment_id] = name
-    seen: dict[str, int] = {}
-    for segment_id in sorted(names, key=lambda s: (-profiles[s]["monetary"], s)):
-        base = names[segment_id]
-        seen[base] = seen.get(base, 0) + 1
-        if seen[base] > 1:
-            names[segment_id] = f"{base} {seen[base]}"
+    profiles = {int(str(key)): {str(name): float(value) for name, value in row.items()} for key, row in medians.items()}
+    names = {segment_id: _base_name(segment_id, ratio) for segment_id, ratio in profiles.items()}
+    for base in sorted(set(names.values())):
+        alike = sorted(segment for segment, name in names.items() if name == base)
+        if len(alike) > 1:
+            for segment, words in _qualifiers(profiles, alike).items():
+                names[segment] = f"{base} ({words})"
     return names
+
+
+def _base_name(segment_id: int, ratio: dict[str, float]) -> str:
+    if segment_id == NOISE_SEGMENT:
+        return "outliers"
+    if ratio["recency_days"] <= 1:
+        if ratio["monetary"] >= 1.5 and ratio["frequency"] >= 1.5:
+            return "champions"
+        if ratio["tenure_days"] < 0.5:
+            return "new customers"
+        if ratio["monetary"] >= 1 or ratio["frequency"] > 1:
+            return "loyal"
+        return "promising"
+    if ratio["monetary"] >= 1.5:
+        return "big spenders at risk"
+    if ratio["recency_days"] > 2:
+        return "hibernating"
+    return "needs attention"
+
+
+def _qualifiers(profiles: dict[int, dict[str, float]], alike: list[int]) -> dict[int, str]:
+    """Words telling apart segments with one name: their levels on the dimension in which their medians
+    differ most, then on the next ones too until every segment reads differently."""
+    spreads = {
+        dimension: float(np.ptp([np.log(max(profiles[segment][dimension], 1e-9)) for segment in alike]))
+        for dimension in _QUALIFIERS
+    }
+    ranked = sorted(_QUALIFIERS, key=lambda dimension: (-spreads[dimension], dimension))
+    words: dict[int, list[str]] = {segment: [] for segment in alike}
+    for dimension in ranked:
+        order = sorted(alike, key=lambda segment: (profiles[segment][dimension], segment))
+        low, middle, high = _QUALIFIERS[dimension]
+        for position, segment in enumerate(order):
+            words[segment].append(low if position == 0 else high if position == len(order) - 1 else middle)
+        if len({tuple(value) for value in words.values()}) == len(alike):
+            break
+    return {segment: ", ".join(value) for segment, value in words.items()}
 
 
 def segment_customers(

@@ -45,6 +45,16 @@ ltv as (
     from {{ ref('ltv_scores') }}
 ),
 
+rfm as (
+    select
+        customer_id,
+        r_score,
+        f_score,
+        m_score,
+        rfm_segment
+    from {{ ref('customer_rfm') }}
+),
+
 playbook as (
     select
         value_tier,
@@ -131,11 +141,24 @@ valued as (
     from tiered
 ),
 
+-- The recency most of a segment's customers stay within: a customer beyond
+-- it (or beyond lapsed_after_days) has lapsed, whatever the segment's name says.
+segment_recency as (
+    select
+        segment_id,
+        percentile_cont(0.9) within group (order by recency_days) as typical_max_recency_days
+    from tiered
+    group by segment_id
+),
+
 -- Worth contacting: a positive expected value; with a budget, best first
 -- until the incentives would exceed it.
 prioritised as (
     select
         valued.*,
+        valued.recency_days > least(
+            segment_recency.typical_max_recency_days, {{ var('lapsed_after_days') }}
+        ) as is_lapsed,
         case
             when valued.expected_value_of_contact > 0
                 then row_number() over (
@@ -144,6 +167,8 @@ prioritised as (
                 )
         end as contact_priority
     from valued
+    inner join segment_recency
+        on valued.segment_id = segment_recency.segment_id
 ),
 
 scored as (
@@ -161,6 +186,11 @@ scored as (
         prioritised.churn_model_version,
         prioritised.ltv_model_version,
         prioritised.segment_id,
+        prioritised.is_lapsed,
+        rfm.r_score,
+        rfm.f_score,
+        rfm.m_score,
+        rfm.rfm_segment,
         prioritised.recency_days,
         prioritised.frequency,
         prioritised.monetary,
@@ -188,6 +218,8 @@ scored as (
         ) as is_contact_recommended,
         prioritised.as_of_date
     from prioritised
+    inner join rfm
+        on prioritised.customer_id = rfm.customer_id
     left join playbook
         on prioritised.value_tier = playbook.value_tier
         and prioritised.risk_tier = playbook.risk_tier

@@ -6,6 +6,7 @@ def model(dbt, session):
     # after all of them and their tests, and skips it when any of them failed.
     dbt.config(materialized="table", tags=["publish"])
     dbt.ref("customer_features")
+    dbt.ref("customer_rfm")
     dbt.ref("customer_training_snapshots")
     dbt.ref("data_quality")
     dbt.ref("dim_customers")
@@ -32,4 +33,5 @@ def model(dbt, session):
     dbt.ref("snp_customer_segments")
     dbt.ref("retention_playbook")
     dbt.ref("exclusion_rules")
+    dbt.ref("rfm_segments")
     return publish_build(session, dbt.config.get("warehouse_path"), dbt.config.get("published_path"))

@@ -51,6 +51,21 @@ def test_dbt_build_demo_data_quality_accounts_for_every_row(demo_build: Workspac
 
 
 @pytest.mark.xdist_group("demo_build")
+def test_dbt_build_demo_segment_names_are_unique_and_lapsed_customers_are_flagged(demo_build: Workspace) -> None:
+    names = [row[0] for row in demo_build.query("select segment_name from reporting.segment_summary")]
+    unflagged = demo_build.scalar(
+        "select count(*) from reporting.customer_scores where recency_days > 180 and not is_lapsed"
+    )
+    segments = demo_build.query("select rfm_segment, count(*) from marts.customer_rfm group by 1")
+
+    assert len(set(names)) == len(names) and not any(character.isdigit() for name in names for character in name)
+    assert unflagged == 0
+    assert len(segments) >= 8 and demo_build.scalar("select count(*) from marts.customer_rfm") == sum(
+        count for _, count in segments
+    )
+
+
+@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_demo_features_cover_every_customer_once(demo_build: Workspace) -> None:
     customers, distinct, as_of, last_order = demo_build.query(
         "select count(*), count(distinct customer_id), max(as_of_date), "

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.python.conftest import REAL_DATA, Workspace, make_workspace
+from tests.python.conftest import PROJECT_DIR, REAL_DATA, Workspace, make_workspace
 
 # CI sets it: there a missing file is a failure, not a quiet skip.
 REQUIRE_REAL_DATA_ENV = "RETAIL_REQUIRE_REAL_DATA"
@@ -358,6 +358,53 @@ def test_real_data_contacts_only_customers_worth_it_and_the_report_says_so(real_
     assert realised["net_benefit_expected_value_rule"] > realised["net_benefit_contact_everybody"]  # type: ignore[operator]
     assert f"contacting the {contacted:,} customers worth it" in text
     assert f"an expected net benefit of **{float(net):,.0f}**" in text  # type: ignore[arg-type]
+
+
+RFM_SEGMENTS = PROJECT_DIR / "seeds" / "rfm_segments.csv"
+
+
+def pandas_rfm(features: pd.DataFrame) -> pd.DataFrame:
+    """R, F, M scores 1-5 (1 + floor(5 x customers strictly worse / customers), in integers) and the named
+    segment of (R, F) from the seed's ranges."""
+    customers = len(features)
+    recency, frequency, monetary = (features[column].to_numpy() for column in ("recency_days", "frequency", "monetary"))
+    # Row i: how many customers j are worse than i (less recent; fewer orders; lower spend).
+    worse = {
+        "r_score": (recency[None, :] > recency[:, None]).sum(axis=1),
+        "f_score": (frequency[None, :] < frequency[:, None]).sum(axis=1),
+        "m_score": (monetary[None, :] < monetary[:, None]).sum(axis=1),
+    }
+    scores = pd.DataFrame({name: 1 + (5 * count) // customers for name, count in worse.items()}, index=features.index)
+    rules = pd.read_csv(RFM_SEGMENTS)
+    scores["rfm_segment"] = [
+        rules.loc[
+            (rules["r_min"] <= r) & (r <= rules["r_max"]) & (rules["f_min"] <= f) & (f <= rules["f_max"]),
+            "rfm_segment",
+        ].item()
+        for r, f in zip(scores["r_score"], scores["f_score"], strict=True)
+    ]
+    return scores
+
+
+def test_real_data_rfm_scores_and_segments_match_pandas(real_build: Workspace, lines: pd.DataFrame) -> None:
+    expected = pandas_rfm(pandas_features(lines, "2011-12-10"))
+    actual = warehouse_table(real_build, "marts.customer_rfm")[list(expected.columns)]
+
+    assert sorted(actual.index) == sorted(expected.index)
+    pd.testing.assert_frame_equal(actual.loc[expected.index].astype(expected.dtypes), expected, check_names=False)
+    assert expected["rfm_segment"].nunique() >= 9  # the grid is used, not one corner of it
+
+
+def test_real_data_segment_names_are_unique_and_lapsed_customers_are_flagged(real_build: Workspace) -> None:
+    names = [row[0] for row in real_build.query("select segment_name from reporting.segment_summary")]
+    unflagged = real_build.scalar(
+        "select count(*) from reporting.customer_scores where recency_days > 180 and not is_lapsed"
+    )
+
+    assert len(set(names)) == len(names) and not any(character.isdigit() for name in names for character in name)
+    assert unflagged == 0
+    # 17850: 373 days without an order; whatever its segment is called, it is lapsed.
+    assert real_build.query("select is_lapsed from reporting.customer_scores where customer_id = '17850'") == [(True,)]
 
 
 def test_real_data_known_customers(real_build: Workspace) -> None:

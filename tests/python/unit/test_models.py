@@ -317,3 +317,39 @@ def test_partial_fit_needs_minibatch_kmeans(tracking_uri: str) -> None:
     config = SegmentationConfig(algorithm="kmeans", refit_every=3, tracking_uri=tracking_uri)
     with pytest.raises(RetailError, match="needs segmentation_algorithm minibatch_kmeans"):
         segmentation.segment_customers(customer_features(100, seed=1), config)
+
+
+def test_segments_with_the_same_profile_name_are_told_apart_by_words() -> None:
+    # Three lapsed segments differing only in spend, and one recent segment.
+    profiles = [(300, 50.0, 10), (300, 100.0, 10), (300, 200.0, 10), (5, 400.0, 40)]
+    rows = [
+        {"recency_days": recency, "frequency": 2, "monetary": monetary, "tenure_days": 400}
+        for recency, monetary, customers in profiles
+        for _ in range(customers)
+    ]
+    features = pd.DataFrame(rows)
+    labels = np.repeat(np.arange(4), [customers for _, _, customers in profiles])
+
+    names = segmentation.name_segments(features, labels)
+
+    assert names == {
+        0: "hibernating (low spend)",
+        1: "hibernating (mid spend)",
+        2: "hibernating (high spend)",
+        3: "loyal",
+    }
+
+
+def test_a_one_cohort_shop_gets_unique_segment_names_without_numbers() -> None:
+    # Everybody's first order in the last 40 days: most segments look like new customers.
+    features = customer_features(600, seed=31)
+    rng = np.random.default_rng(31)
+    features["tenure_days"] = rng.integers(5, 40, len(features))
+    features["recency_days"] = np.minimum(features["recency_days"], features["tenure_days"])
+    features["purchase_span_days"] = features["tenure_days"] - features["recency_days"]
+
+    result = segmentation.fit_segments(features, SegmentationConfig(k_min=5, k_max=6))
+    names = segmentation.name_segments(features, result.labels)
+
+    assert len(set(names.values())) == len(names) >= 5
+    assert not any(character.isdigit() for name in names.values() for character in name)
