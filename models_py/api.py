@@ -170,6 +170,16 @@ class Scores(BaseModel):
     value_tier: Literal["high", "low"]
     risk_tier: Literal["high", "low"]
     recommended_action: str
+    rfm_segment: str | None = Field(
+        default=None,
+        description="Named RFM segment (Champions, At risk, ...); stored customers only: RFM scores rank a customer "
+        "among all customers of the build.",
+    )
+    is_lapsed: bool | None = Field(
+        default=None,
+        description="No order for longer than most of the customer's segment or than lapsed_after_days; stored "
+        "customers only.",
+    )
 
 
 class Prediction(Scores):
@@ -257,7 +267,8 @@ def _prediction(loaded: LoadedPublication, source: Literal["stored", "model"], *
         source=source,
         as_of_date=loaded.as_of_date,
         model_versions=loaded.model_versions,
-        **{name: values[name] for name in (*Scores.model_fields, "customer_id")},
+        # Fields a feature row cannot have (RFM ranks among a build's customers) are left at their default.
+        **{name: values[name] for name in (*Scores.model_fields, "customer_id") if name in values},
     )
 
 

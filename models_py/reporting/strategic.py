@@ -86,6 +86,23 @@ left join first_sizes on summary.segment_id = first_sizes.segment_id
 order by summary.total_predicted_ltv desc, summary.segment_id
 """
 
+RFM_SQL = """
+select
+    scores.rfm_segment,
+    count(*) as customers,
+    count(*) / sum(count(*)) over () as customer_share,
+    avg(scores.recency_days) as mean_recency_days,
+    avg(scores.frequency) as mean_frequency,
+    sum(scores.predicted_ltv) as total_predicted_ltv,
+    count(case when scores.is_contact_recommended then 1 end) as contact_recommended_customers,
+    count(case when scores.is_lapsed then 1 end) as lapsed_customers,
+    any_value(segments.description) as description
+from reporting.customer_scores as scores
+left join raw.rfm_segments as segments on scores.rfm_segment = segments.rfm_segment
+group by scores.rfm_segment
+order by total_predicted_ltv desc, scores.rfm_segment
+"""
+
 TOTALS_SQL = """
 select
     sum(customers) as customers,
@@ -111,6 +128,7 @@ select
     campaign_budget,
     retention_probability_floor,
     ltv_horizon_days,
+    lapsed_after_days,
     as_of_date
 from reporting.retention_parameters
 """
@@ -199,6 +217,7 @@ def report_context(con: duckdb.DuckDBPyConnection, published_path: Path) -> dict
     return {
         "publication": read_publication(con, published_path),
         "segments": segments,
+        "rfm_segments": records(con, RFM_SQL),
         "totals": records(con, TOTALS_SQL)[0],
         "parameters": one_row(records(con, PARAMETERS_SQL), published_path, "reporting.retention_parameters"),
         "data_quality": records(con, DATA_QUALITY_SQL),

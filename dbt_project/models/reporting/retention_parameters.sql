@@ -40,6 +40,8 @@ parameters as (
             as retention_probability_floor,
         cast({{ var('ltv_horizon_days') }} as {{ dbt.type_int() }})
             as ltv_horizon_days,
+        cast({{ var('lapsed_after_days') }} as {{ dbt.type_int() }})
+            as lapsed_after_days,
         features.as_of_date
     from value_cutoff
     cross join features

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
 
 STORED_COLUMNS = (
     "customer_id, segment_id, segment_name, churn_probability, is_contact_recommended, predicted_ltv, "
-    "value_at_risk, expected_value_of_contact, value_tier, risk_tier, recommended_action"
+    "value_at_risk, expected_value_of_contact, value_tier, risk_tier, recommended_action, rfm_segment, is_lapsed"
 )
 
 
@@ -108,6 +108,7 @@ def test_predict_from_features_gives_a_customers_stored_scores(client: TestClien
         assert response.status_code == 200, response.text
         scored, stored = response.json(), _stored(demo_build, customer_id)
         assert scored["source"] == "model" and scored["customer_id"] is None
+        assert scored["rfm_segment"] is None and scored["is_lapsed"] is None  # ranks among a build's customers
         assert scored["segment_id"] == stored["segment_id"] and scored["segment_name"] == stored["segment_name"]
         assert scored["churn_probability"] == pytest.approx(stored["churn_probability"], rel=1e-6)
         assert scored["predicted_ltv"] == pytest.approx(stored["predicted_ltv"], rel=1e-5)

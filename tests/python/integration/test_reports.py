@@ -116,6 +116,15 @@ def test_build_writes_the_strategic_report_from_the_publication(demo_build: Work
         assert f"<h3>{name} (segment {segment_id})" in html
     for rule, rows in rules:
         assert f"| {rule} | {_number(rows)} |" in text
+    # The RFM table: each named segment's customers, contacts and lapsed customers, counted here.
+    rfm = demo_build.query(
+        "select rfm_segment, count(*), count(case when is_contact_recommended then 1 end), "
+        "count(case when is_lapsed then 1 end) from reporting.customer_scores group by 1",
+        published=True,
+    )
+    for segment, customers, contacted, lapsed in rfm:
+        cells = table_rows[str(segment)]  # RFM names are capitalised, ML segment names are not
+        assert (cells[1], cells[6], cells[7]) == (_number(customers), _number(contacted), _number(lapsed))
     assert "<table>" in html and "<<" not in text and "<%" not in text
 
 

@@ -1,5 +1,5 @@
--- High-value customers ranked by expected churn loss (probability x predicted
--- LTV). Evidence 39 cannot read an empty source, so with no high-value
+-- High-value customers ranked by expected churn loss (probability x value at
+-- risk x margin, reporting.customer_scores). Evidence 39 cannot read an empty source, so with no high-value
 -- customer this returns one row of nulls (pages filter it out).
 with
 
@@ -9,10 +9,13 @@ at_risk as (
         segment_name,
         churn_probability,
         predicted_ltv,
-        churn_probability * predicted_ltv as expected_loss,
+        expected_churn_loss as expected_loss,
+        expected_value_of_contact,
         recency_days,
         frequency,
         monetary,
+        rfm_segment,
+        is_lapsed,
         is_contact_recommended,
         recommended_action
     from reporting.customer_scores
