@@ -180,6 +180,16 @@ class Scores(BaseModel):
         description="No order for longer than most of the customer's segment or than lapsed_after_days; stored "
         "customers only.",
     )
+    probability_alive: float | None = Field(
+        default=None, description="BG/NBD probability the customer is still active; stored customers only."
+    )
+    expected_orders_next_horizon: float | None = Field(
+        default=None, description="BG/NBD expected orders in the next ltv_horizon_days; stored customers only."
+    )
+    next_order_expected_on: date | None = Field(
+        default=None,
+        description="Expected date of the next order if the customer is still active; stored customers only.",
+    )
 
 
 class Prediction(Scores):

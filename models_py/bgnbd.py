@@ -64,6 +64,15 @@ class BgNbd:
         x, t_x, age = _history(features)
         return np.asarray(1.0 / (1.0 + self._alive_odds(x, t_x, age)))
 
+    def expected_days_to_next_purchase(self, features: pd.DataFrame) -> np.ndarray:
+        """Expected days until the next purchase of a customer still active: E[1 / lambda] under the
+        posterior Gamma(r + x, alpha + T) of their purchase rate; NaN where r + x <= 1 (infinite mean)."""
+        x, _, age = _history(features)
+        shape = self.r + x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weeks = np.where(shape > 1, (self.alpha + age) / (shape - 1), np.nan)
+        return np.asarray(weeks * _DAYS_PER_UNIT)
+
     def expected_purchases(self, features: pd.DataFrame, horizon_days: float) -> np.ndarray:
         x, t_x, age = _history(features)
         t = horizon_days / _DAYS_PER_UNIT

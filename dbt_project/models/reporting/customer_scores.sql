@@ -45,6 +45,15 @@ ltv as (
     from {{ ref('ltv_scores') }}
 ),
 
+purchase_forecast as (
+    select
+        customer_id,
+        probability_alive,
+        expected_orders,
+        expected_days_to_next_order
+    from {{ ref('purchase_forecast') }}
+),
+
 rfm as (
     select
         customer_id,
@@ -191,6 +200,12 @@ scored as (
         rfm.f_score,
         rfm.m_score,
         rfm.rfm_segment,
+        purchase_forecast.probability_alive,
+        purchase_forecast.expected_orders as expected_orders_next_horizon,
+        cast({{ dbt.dateadd(
+            'day',
+            'cast(round(purchase_forecast.expected_days_to_next_order) as integer)',
+            'prioritised.as_of_date') }} as date) as next_order_expected_on,
         prioritised.recency_days,
         prioritised.frequency,
         prioritised.monetary,
@@ -220,6 +235,8 @@ scored as (
     from prioritised
     inner join rfm
         on prioritised.customer_id = rfm.customer_id
+    inner join purchase_forecast
+        on prioritised.customer_id = purchase_forecast.customer_id
     left join playbook
         on prioritised.value_tier = playbook.value_tier
         and prioritised.risk_tier = playbook.risk_tier

@@ -17,6 +17,7 @@ def model(dbt, session):
     dbt.ref("customer_segments")
     dbt.ref("drift_reference_features")
     dbt.ref("ltv_scores")
+    dbt.ref("purchase_forecast")
     dbt.ref("model_metrics")
     dbt.ref("retraining_plan")
     dbt.ref("customer_scores")

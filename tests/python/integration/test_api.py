@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
 
 STORED_COLUMNS = (
     "customer_id, segment_id, segment_name, churn_probability, is_contact_recommended, predicted_ltv, "
-    "value_at_risk, expected_value_of_contact, value_tier, risk_tier, recommended_action, rfm_segment, is_lapsed"
+    "value_at_risk, expected_value_of_contact, value_tier, risk_tier, recommended_action, rfm_segment, is_lapsed, "
+    "probability_alive, expected_orders_next_horizon"
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import duckdb
@@ -63,6 +64,23 @@ def test_dbt_build_demo_segment_names_are_unique_and_lapsed_customers_are_flagge
     assert len(segments) >= 8 and demo_build.scalar("select count(*) from marts.customer_rfm") == sum(
         count for _, count in segments
     )
+
+
+@pytest.mark.xdist_group("demo_build")
+def test_dbt_build_demo_next_order_dates_follow_the_purchase_forecast(demo_build: Workspace) -> None:
+    rows = demo_build.query(
+        "select scores.as_of_date, scores.next_order_expected_on, forecast.expected_days_to_next_order, "
+        "scores.frequency, scores.probability_alive "
+        "from reporting.customer_scores as scores inner join ml.purchase_forecast as forecast using (customer_id)"
+    )
+
+    assert len(rows) == demo_build.scalar("select count(*) from reporting.customer_scores")
+    for as_of, next_order, days, frequency, alive in rows:
+        if days is None:
+            assert next_order is None
+        else:
+            assert (next_order - as_of).days == math.floor(days + 0.5)  # type: ignore[operator]  # SQL rounds half up
+        assert alive == 1.0 if frequency == 1 else 0 <= alive <= 1  # type: ignore[operator]
 
 
 @pytest.mark.xdist_group("demo_build")

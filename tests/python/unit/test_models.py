@@ -13,6 +13,7 @@ from models_py.bgnbd import BgNbd, GammaGamma
 from models_py.config import ChurnConfig, LtvConfig, SegmentationConfig
 from models_py.errors import RetailError
 from models_py.features import design_matrix
+from models_py.purchase_forecast import forecast
 from models_py.retraining import RETRAIN, Decision
 from models_py.tracking import champion, model_metrics_table, run_params
 from tests.python.unit.synthetic import customer_features, training_snapshots
@@ -353,3 +354,40 @@ def test_a_one_cohort_shop_gets_unique_segment_names_without_numbers() -> None:
 
     assert len(set(names.values())) == len(names) >= 5
     assert not any(character.isdigit() for name in names.values() for character in name)
+
+
+def test_bgnbd_customer_quantities_equal_hand_computations() -> None:
+    model = BgNbd(r=1.0, alpha=2.0, a=1.0, b=2.0)
+    # Two repeat orders, the last at week 4, customer for 6 weeks; and a one-order customer.
+    history = pd.DataFrame({"frequency": [3, 1], "purchase_span_days": [28, 0], "tenure_days": [42, 42]})
+
+    alive = model.probability_alive(history)
+    days = model.expected_days_to_next_purchase(history)
+
+    # Odds of having dropped out: a / (b + x - 1) x ((alpha + T) / (alpha + t_x))^(r + x) = 1/3 x (8/6)^3.
+    assert alive[0] == pytest.approx(1 / (1 + (1 / 3) * (8 / 6) ** 3))
+    assert alive[1] == 1.0  # no repeat order: nothing to have dropped out after
+    # Rate posterior Gamma(r + x, alpha + T) = Gamma(3, 8): E[1 / rate] = 8 / 2 weeks = 28 days.
+    assert days[0] == pytest.approx(28.0)
+    assert np.isnan(days[1])  # r + x = 1: the mean waiting time is infinite
+
+
+def test_bgnbd_without_dropout_expects_the_poisson_gamma_rate() -> None:
+    # a -> 0: nobody drops out, and the expected orders in t weeks are t x (r + x) / (alpha + T).
+    model = BgNbd(r=1.0, alpha=2.0, a=1e-9, b=1.0)
+    history = pd.DataFrame({"frequency": [3], "purchase_span_days": [28], "tenure_days": [42]})
+
+    expected = model.expected_purchases(history, horizon_days=91)
+
+    assert expected[0] == pytest.approx(13 * 3 / 8, rel=1e-6)
+
+
+def test_purchase_forecast_gives_every_customer_a_row() -> None:
+    features = customer_features(300, seed=40)
+
+    result = forecast(features, horizon_days=90)
+
+    assert sorted(result["customer_id"]) == sorted(features["customer_id"])
+    assert result["probability_alive"].between(0, 1).all() and (result["expected_orders"] >= 0).all()
+    one_timers = features.set_index("customer_id")["frequency"].eq(1)
+    assert (result.set_index("customer_id").loc[one_timers[one_timers].index, "probability_alive"] == 1).all()

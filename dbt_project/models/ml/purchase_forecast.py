@@ -1,0 +1,8 @@
+from models_py.config import model_configs
+from models_py.purchase_forecast import forecast
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", tags=["ml"])
+    configs = model_configs(dbt.config.get("ml_settings"))
+    return forecast(dbt.ref("customer_features").df(), configs.ltv.horizon_days)
