@@ -6,11 +6,12 @@ import ipaddress
 import os
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
+from models_py.backtest import DateResult, results_table, run_backtest
 from models_py.dbt_runner import DbtOutcome, run_dbt
 from models_py.demo_data import DemoDataConfig, write_demo_data
 from models_py.errors import RetailError
@@ -390,6 +391,47 @@ def _echo_replay_summary(settings: Settings) -> None:
     click.echo(f"segment_transitions: {sum(row[-1] for row in pairs):,} moves (segment id and latest name)")
     for from_id, from_name, to_id, to_name, count in pairs:
         click.echo(f"  {from_id:>3} {from_name:<22} -> {to_id:>3} {to_name:<22} {count:>7,}")
+
+
+def _parse_dates(value: str) -> list[date]:
+    dates = []
+    for text in (part.strip() for part in value.split(",") if part.strip()):
+        try:
+            dates.append(date.fromisoformat(text))
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not a YYYY-MM-DD date", param_hint="--as-of-dates") from None
+    return dates
+
+
+@cli.command()
+@click.option(
+    "--as-of-dates",
+    "as_of_dates",
+    required=True,
+    help="Comma-separated YYYY-MM-DD dates; each needs a full horizon of loaded data after it.",
+)
+@click.option("--vars", "vars_yaml", default=None, help="dbt vars for every build, as YAML, e.g. '{random_state: 7}'.")
+@click.option("--keep", is_flag=True, help="Keep each date's warehouse and MLflow store under backtest/.")
+def backtest(as_of_dates: str, vars_yaml: str | None, keep: bool) -> None:
+    """Accuracy on the real future: at each date, build with only the data before it (fresh warehouse,
+    fresh models), then compare the scores with what customers did in the next H days.
+
+    Prints one column per date and appends the numbers to backtest/backtest.duckdb
+    (table backtest_metrics) beside the warehouse. Quote these, not validation metrics.
+    """
+    settings = Settings.from_env()
+    dates = _parse_dates(as_of_dates)
+    _, variables = _split_vars(("--vars", vars_yaml) if vars_yaml else ())
+
+    def progress(result: DateResult) -> None:
+        click.echo(f"built and measured {result.as_of_date} in {result.seconds:.0f} s", err=True)
+
+    results = run_backtest(settings, dates, variables, progress, keep=keep)
+    table = results_table(results)
+    click.echo(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+    click.echo(
+        f"\nappended to {settings.warehouse_path.parent / 'backtest' / 'backtest.duckdb'} (table backtest_metrics)"
+    )
 
 
 @cli.command()

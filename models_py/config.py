@@ -11,7 +11,7 @@ from models_py.retraining import RetrainPolicy, parse_policy
 
 SegmentationAlgorithm = Literal["kmeans", "minibatch_kmeans", "gmm", "dbscan"]
 EmbeddingMethod = Literal["pca", "umap"]
-ChurnCandidate = Literal["logistic", "xgboost"]
+ChurnCandidate = Literal["logistic", "xgboost", "ensemble"]
 
 
 # Relative to the working directory (the repo root for dbt); `retail` passes
@@ -55,7 +55,7 @@ class LtvConfig:
 @dataclass(frozen=True)
 class ChurnConfig:
     horizon_days: int = 90
-    candidates: tuple[ChurnCandidate, ...] = ("logistic", "xgboost")
+    candidates: tuple[ChurnCandidate, ...] = ("logistic", "xgboost", "ensemble")
     incentive_cost: float = 5.0
     gross_margin: float = 0.3
     save_rate: float = 0.2
@@ -97,13 +97,14 @@ class ModelConfigs:
     force_retrain: bool = False
 
     def fingerprint(self, family: str) -> str:
+        from models_py.bgnbd import PURCHASE_FEATURES
         from models_py.features import MODEL_FEATURES
 
         if family == "segmentation":
             from models_py.segmentation import SEGMENT_FEATURES
 
             return fingerprint(self.segmentation, SEGMENT_FEATURES)
-        return fingerprint(self.churn if family == "churn" else self.ltv, MODEL_FEATURES)
+        return fingerprint(self.churn if family == "churn" else self.ltv, MODEL_FEATURES, PURCHASE_FEATURES)
 
 
 def _flag(value: Any) -> bool:

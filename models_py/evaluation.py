@@ -38,6 +38,14 @@ def reliability_table(labels: np.ndarray, probabilities: np.ndarray, bins: int =
     return table.reset_index()
 
 
+def expected_calibration_error(labels: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> float:
+    """Customer-weighted mean |observed rate - mean predicted| over the reliability table's bins."""
+    table = reliability_table(labels, probabilities, bins)
+    filled = table[table["customers"] > 0]
+    gaps = (filled["observed_rate"] - filled["mean_predicted"]).abs()
+    return float((gaps * filled["customers"]).sum() / filled["customers"].sum())
+
+
 def top_decile_capture(actual: np.ndarray, predicted: np.ndarray) -> float:
     """Share of actual future revenue from the 10% of customers predicted highest."""
     total = float(actual.sum())

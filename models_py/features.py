@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from models_py.bgnbd import PURCHASE_FEATURES
 from models_py.errors import RetailError
 
 CUSTOMER_ID = "customer_id"
@@ -34,7 +35,12 @@ MODEL_FEATURES = (
 DERIVED_FEATURES = ("orders_per_30d", "recency_to_interpurchase", "recent_order_share")
 # Counts and money are heavy-tailed (one Online Retail customer spent 280k):
 # log1p keeps them from dominating distances and linear models.
-_LOG_FEATURES = frozenset((*MODEL_FEATURES, *DERIVED_FEATURES)) - {"spend_trend", "return_rate", "recent_order_share"}
+_LOG_FEATURES = frozenset((*MODEL_FEATURES, *PURCHASE_FEATURES, *DERIVED_FEATURES)) - {
+    "spend_trend",
+    "return_rate",
+    "recent_order_share",
+    "bgnbd_probability_alive",
+}
 
 
 def validate_frame(
@@ -64,12 +70,13 @@ def as_of_date_of(frame: pd.DataFrame) -> str:
 
 
 def design_matrix(frame: pd.DataFrame) -> pd.DataFrame:
-    """The model features plus DERIVED_FEATURES as floats: log1p on heavy-tailed columns, no missing values.
+    """MODEL_FEATURES, PURCHASE_FEATURES (``training_sets.with_purchase_features``) and DERIVED_FEATURES
+    as floats: log1p on heavy-tailed columns, no missing values.
 
     A one-order customer has no inter-purchase time; their tenure stands in (the
     gap since the first order is at least that long).
     """
-    matrix = frame.loc[:, list(MODEL_FEATURES)].astype("float64")
+    matrix = frame.loc[:, [*MODEL_FEATURES, *PURCHASE_FEATURES]].astype("float64")
     matrix["avg_interpurchase_days"] = matrix["avg_interpurchase_days"].fillna(matrix["tenure_days"])
     matrix = matrix.fillna(0.0)
     matrix["orders_per_30d"] = matrix["frequency"] / matrix["tenure_days"].clip(lower=1) * 30

@@ -1,28 +1,31 @@
 """Lifetime value: spend in the next H days, XGBoost with a Tweedie loss.
 
 Spend is zero-inflated (half the customers buy nothing in a quarter) and
-heavy-tailed; the Tweedie loss models both. Validation is out of time: fit on
-the fit snapshot, evaluate on the validation snapshot, then refit on the
-validation snapshot and score the customers at as_of_date.
+heavy-tailed; the Tweedie loss models both. Validation is out of time
+(``training_sets``): fit on the fit snapshots, evaluate on the validation
+snapshot, then refit on the validation-role snapshots and score the customers
+at as_of_date. BG/NBD and Gamma-Gamma quantities are inputs as well as the
+baseline to beat.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from xgboost import XGBRegressor
 
-from models_py.bgnbd import BgNbd, GammaGamma
+from models_py.bgnbd import PurchaseModels
 from models_py.config import XGB_TREE_PARAMS, LtvConfig
 from models_py.evaluation import regression_metrics
 from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.outputs import output_frame
 from models_py.retraining import RETRAIN, Champion, Decision
-from models_py.tracking import load_model, start_run
+from models_py.tracking import load_model, run_params, start_run
+from models_py.training_sets import training_sets, with_purchase_features
 
-MIN_ROWS = 50
 LTV_SCHEMA = {CUSTOMER_ID: "string", "predicted_ltv": "float64", "ltv_horizon_days": "int64"}
-SNAPSHOT_COLUMNS = (CUSTOMER_ID, "snapshot_role", "future_spend", "spend_last_ltv_horizon", *MODEL_FEATURES)
 
 
 def _regressor(config: LtvConfig) -> XGBRegressor:
@@ -41,47 +44,39 @@ def fit_regressor(snapshot: pd.DataFrame, config: LtvConfig) -> XGBRegressor:
     return model
 
 
-def split_snapshots(snapshots: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The fit and validation snapshots, each sorted by customer.
-
-    Sorted because DuckDB returns rows in no fixed order and row subsampling in
-    XGBoost depends on it: unsorted, the same data gave different models.
-    """
-    ordered = snapshots.sort_values(CUSTOMER_ID, kind="stable")
-    fit = ordered[ordered["snapshot_role"] == "fit"].reset_index(drop=True)
-    validation = ordered[ordered["snapshot_role"] == "validation"].reset_index(drop=True)
-    validate_frame(fit, name="fit snapshot", required=SNAPSHOT_COLUMNS, unique=[CUSTOMER_ID], min_rows=MIN_ROWS)
-    validate_frame(
-        validation, name="validation snapshot", required=SNAPSHOT_COLUMNS, unique=[CUSTOMER_ID], min_rows=MIN_ROWS
-    )
-    return fit, validation
-
-
 def evaluate(fit: pd.DataFrame, validation: pd.DataFrame, config: LtvConfig) -> dict[str, dict[str, float]]:
-    """Out-of-time metrics of the model and the two baselines on the validation snapshot."""
+    """Out-of-time metrics of the model and the two baselines on the validation snapshot
+    (both with the purchase-model features of ``training_sets``)."""
     actual = validation["future_spend"].to_numpy(dtype=float)
     predicted = fit_regressor(fit, config).predict(design_matrix(validation))
-    bgnbd = BgNbd.fit(validation)
-    gamma_gamma = GammaGamma.fit(validation)
-    bgnbd_value = bgnbd.expected_purchases(validation, config.horizon_days) * gamma_gamma.expected_order_value(
-        validation
-    )
     return {
         "xgboost_tweedie": regression_metrics(actual, predicted),
         "last_horizon_spend": regression_metrics(actual, validation["spend_last_ltv_horizon"].to_numpy(dtype=float)),
-        "bgnbd_gamma_gamma": regression_metrics(actual, np.nan_to_num(bgnbd_value)),
+        "bgnbd_gamma_gamma": regression_metrics(actual, validation["bgnbd_expected_value"].to_numpy(dtype=float)),
     }
 
 
+@dataclass(frozen=True)
+class RegisteredLtvModel:
+    """A registered LTV model version with the purchase models of the population it was trained to score."""
+
+    estimator: XGBRegressor
+    purchase_models: PurchaseModels
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """Predicted spend per row of ``features`` (the MODEL_FEATURES columns), never negative."""
+        return predict_ltv(self.estimator, with_purchase_features(features, self.purchase_models))
+
+
 def predict_ltv(model: XGBRegressor, features: pd.DataFrame) -> np.ndarray:
-    """Predicted spend per row of ``features`` (the MODEL_FEATURES columns), never negative."""
+    """Predicted spend per row of ``features`` (MODEL_FEATURES and PURCHASE_FEATURES), never negative."""
     predicted: np.ndarray = np.clip(np.asarray(model.predict(design_matrix(features)), dtype=float), 0, None)
     return predicted
 
 
-def load_registered(model: Champion) -> XGBRegressor:
+def load_registered(model: Champion, tracking_uri: str) -> RegisteredLtvModel:
     regressor: XGBRegressor = load_model(model, "xgboost")
-    return regressor
+    return RegisteredLtvModel(regressor, PurchaseModels.from_params(run_params(tracking_uri, model.run_id)))
 
 
 def _scores(current: pd.DataFrame, predicted: np.ndarray, config: LtvConfig, **run: object) -> pd.DataFrame:
@@ -100,7 +95,7 @@ def fit_and_score(
     champion: Champion | None = None,
     fingerprint: str = "",
 ) -> pd.DataFrame:
-    """Validate out of time, refit on the validation snapshot, score current customers.
+    """Validate out of time, refit on the validation-role snapshots, score current customers.
 
     Inputs: ``marts.customer_training_snapshots`` and ``marts.customer_features``.
     Output: one row per current customer with ``predicted_ltv``. When the
@@ -112,41 +107,43 @@ def fit_and_score(
     as_of_date = as_of_date_of(current)
     current = current.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
     if not decision.retrain and champion is not None:
-        predicted = predict_ltv(load_registered(champion), current)
         return _scores(
             current,
-            predicted,
+            load_registered(champion, config.tracking_uri).predict(current),
             config,
             run_id=champion.run_id,
             model_version=champion.version,
             trained_as_of_date=champion.as_of_date,
             as_of_date=as_of_date,
         )
-    fit, validation = split_snapshots(snapshots)
-    metrics = evaluate(fit, validation, config)
-    final = fit_regressor(validation, config)
-    predicted = predict_ltv(final, current)
+    sets = training_sets(snapshots, config.horizon_days, config.random_state)
+    metrics = evaluate(sets.fit, sets.validation, config)
+    final = fit_regressor(sets.refit, config)
+    purchase_models = PurchaseModels.fit(current, config.horizon_days, config.random_state)
+    scored = with_purchase_features(current, purchase_models)
+    predicted = predict_ltv(final, scored)
     with start_run(config.tracking_uri, "ltv", f"ltv {as_of_date}") as run:
         run.log_params(
             {
                 "as_of_date": as_of_date,
                 "horizon_days": config.horizon_days,
                 "features": ",".join(MODEL_FEATURES),
-                "fit_cutoff": as_of_date_of(fit),
-                "validation_cutoff": as_of_date_of(validation),
-                "fit_rows": len(fit),
-                "validation_rows": len(validation),
+                "validation_cutoff": as_of_date_of(sets.validation),
+                "fit_rows": len(sets.fit),
+                "validation_rows": len(sets.validation),
+                "refit_rows": len(sets.refit),
                 "retrain_reason": decision.reason,
+                **purchase_models.params(),
                 **{f"xgb_{key}": value for key, value in final.get_params().items() if value is not None},
             }
         )
         for model_name, values in metrics.items():
             run.log_metrics("validation", model_name, values)
-        run.log_model(final, "xgboost", design_matrix(current.head(50)))
+        run.log_model(final, "xgboost", design_matrix(scored.head(50)))
         version = run.register(
             "ltv",
             as_of_date=as_of_date,
-            reference_cutoff=as_of_date_of(validation),
+            reference_cutoff=as_of_date_of(sets.validation),
             config_fingerprint=fingerprint,
             promote=decision.promote,
         )

@@ -16,12 +16,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from models_py.dbt_runner import DbtOutcome, DbtSession
 from models_py.errors import RetailError
 from models_py.ingest import create_raw_tables
-from models_py.settings import Settings, default_published_path
+from models_py.settings import Settings, default_published_path, project_var
 from models_py.warehouse import connect
 
 BatchBy = Literal["day", "week", "rows"]
@@ -70,11 +68,6 @@ def replay_settings(settings: Settings, into: Path) -> Settings:
 
 def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def _churn_horizon_days(project_dir: Path) -> int:
-    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
-    return int(project.get("vars", {}).get("churn_horizon_days", 90))
 
 
 def plan_batches(source: Path, scratch: Path, options: ReplayOptions, default_start_days: int) -> list[Batch]:
@@ -210,7 +203,7 @@ def run_replay(
         raise RetailError(f"--refit-every must be at least 1, got {options.refit_every}")
     scratch = target.with_name(target.stem + ".replay_rows.duckdb")
     scratch.unlink(missing_ok=True)
-    default_start = 2 * _churn_horizon_days(settings.project_dir) + _FIRST_BUILD_MARGIN_DAYS
+    default_start = 2 * int(str(project_var(settings.project_dir, "churn_horizon_days"))) + _FIRST_BUILD_MARGIN_DAYS
     try:
         batches = plan_batches(source, scratch, options, default_start)
         variables: dict[str, object] = {}

@@ -2,7 +2,7 @@
 
 The same registered MLflow versions, loaded the same way and applied through the
 same functions as in the build (``segmentation.load_registered``,
-``churn.load_registered``, ``ltv.predict_ltv``), so a customer's stored
+``churn.load_registered``, ``ltv.load_registered``), so a customer's stored
 features scored here give their stored scores.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
@@ -27,7 +26,7 @@ class ScoringModels:
     versions: dict[str, Champion]  # family -> the registered version
     segmentation: segmentation.RegisteredSegmentation
     churn: churn.RegisteredChurnModel
-    ltv: Any  # the fitted XGBRegressor
+    ltv: ltv.RegisteredLtvModel
 
     @classmethod
     def load(cls, tracking_uri: str, versions: Mapping[str, int]) -> ScoringModels:
@@ -37,7 +36,7 @@ class ScoringModels:
             versions=registered,
             segmentation=segmentation.load_registered(registered["segmentation"], tracking_uri),
             churn=churn.load_registered(registered["churn"], tracking_uri),
-            ltv=ltv.load_registered(registered["ltv"]),
+            ltv=ltv.load_registered(registered["ltv"], tracking_uri),
         )
 
     def score(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -54,7 +53,7 @@ class ScoringModels:
                 "segment_id": labels,
                 "segment_name": [segmentation.segment_name(self.segmentation.names, label) for label in labels],
                 "churn_probability": probabilities,
-                "predicted_ltv": ltv.predict_ltv(self.ltv, frame),
+                "predicted_ltv": self.ltv.predict(frame),
             },
             index=features.index,
         )

@@ -27,6 +27,16 @@ DEFAULT_MEMORY_LIMIT = "6GB"
 DEFAULT_WAREHOUSE = Path("warehouse") / "retail.duckdb"
 
 
+def project_var(project_dir: Path, name: str) -> object:
+    """A dbt var's default from ``dbt_project.yml`` (for Python code that plans builds)."""
+    import yaml
+
+    variables = yaml.safe_load((project_dir / "dbt_project.yml").read_text()).get("vars", {})
+    if name not in variables:
+        raise RetailError(f"dbt var {name} is not set in {project_dir / 'dbt_project.yml'}")
+    return variables[name]
+
+
 def _path(value: str | None, project_dir: Path, default: Path) -> Path:
     """A path from the environment (relative ones against the project), else the default."""
     if not value:

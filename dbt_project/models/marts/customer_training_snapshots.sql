@@ -2,28 +2,27 @@
 {%- set ltv_horizon = var('ltv_horizon_days') | int -%}
 with
 
-fit_features as (
+{% for stack_index in range(training_snapshots_per_role()) %}
+{%- for role, horizons_back in [('fit', 2), ('validation', 1)] %}
+{{ role }}_features_{{ stack_index }} as (
     select
-        'fit' as snapshot_role,
-        fit_snapshot.*
+        '{{ role }}' as snapshot_role,
+        {{ stack_index }} as stack_index,
+        snapshot.*
     from (
-        {{ customer_features_at(training_cutoff(2)) | indent(8) }}
-    ) as fit_snapshot
+        {{ customer_features_at(training_cutoff(horizons_back, stack_index)) | indent(8) }}
+    ) as snapshot
 ),
 
-validation_features as (
-    select
-        'validation' as snapshot_role,
-        validation_snapshot.*
-    from (
-        {{ customer_features_at(training_cutoff(1)) | indent(8) }}
-    ) as validation_snapshot
-),
-
+{% endfor -%}
+{% endfor -%}
 snapshot_features as (
-    select * from fit_features
-    union all
-    select * from validation_features
+    {%- for stack_index in range(training_snapshots_per_role()) %}
+    {%- for role in ['fit', 'validation'] %}
+    {{ 'union all' if not loop.first or stack_index > 0 }}
+    select * from {{ role }}_features_{{ stack_index }}
+    {%- endfor %}
+    {%- endfor %}
 ),
 
 -- Labels never read at or after as_of_date: the latest window ends there.
@@ -79,6 +78,7 @@ labelled as (
     select
         snapshot_features.customer_id,
         snapshot_features.snapshot_role,
+        cast(snapshot_features.stack_index as integer) as stack_index,
         snapshot_features.country,
         snapshot_features.frequency,
         snapshot_features.monetary,

@@ -98,7 +98,7 @@ def test_dbt_build_demo_features_cover_every_customer_once(demo_build: Workspace
 # Every column except run ids and wall-clock times, which differ between any two builds.
 LEAKAGE_TABLES = {
     "marts.customer_features": "customer_id",
-    "marts.customer_training_snapshots": "snapshot_role, customer_id",
+    "marts.customer_training_snapshots": "as_of_date, customer_id",
     "ml.churn_scores": "customer_id",
     "ml.ltv_scores": "customer_id",
     "ml.customer_segments": "customer_id",

@@ -324,12 +324,19 @@ def test_real_data_features_at_an_earlier_cutoff_match_pandas(early_build: Works
 def test_real_data_training_snapshots_match_pandas_features_and_labels(
     real_build: Workspace, lines: pd.DataFrame
 ) -> None:
-    """Both snapshots of the default build (as_of_date - 2H fit, - H validation): features at the cutoff and
-    churn / spend labels from what happened in the next 90 days, every column against pandas."""
+    """Both snapshots of the default build (as_of_date - 2H fit, - H validation) and the earliest stacked one
+    of each role (75 days before): features at the cutoff and churn / spend labels from what happened in
+    the next 90 days, every column against pandas."""
     as_of = "2011-12-10"
-    for role, cutoff in (("fit", "2011-06-13"), ("validation", "2011-09-11")):
-        snapshot = warehouse_table(real_build, "marts.customer_training_snapshots", f"snapshot_role = '{role}'").drop(
-            columns="snapshot_role"
+    for role, stack_index, cutoff in (
+        ("fit", 0, "2011-06-13"),
+        ("validation", 0, "2011-09-11"),
+        ("fit", 5, "2011-03-30"),
+        ("validation", 5, "2011-06-28"),
+    ):
+        where = f"snapshot_role = '{role}' and stack_index = {stack_index}"
+        snapshot = warehouse_table(real_build, "marts.customer_training_snapshots", where).drop(
+            columns=["snapshot_role", "stack_index"]
         )
         expected = pandas_features(lines, cutoff).join(pandas_training_labels(lines, cutoff, as_of))
 

@@ -48,14 +48,15 @@ def training_snapshots(customers: int, seed: int) -> pd.DataFrame:
     """Fit and validation snapshots whose labels depend on recency and frequency."""
     rng = np.random.default_rng(seed + 1)
     frames = []
-    for role, offset in (("fit", 0), ("validation", 1)):
-        snapshot = customer_features(customers, seed + offset)
+    for role, offset, cutoff in (("fit", 0, "2011-06-12"), ("validation", 1, "2011-09-10")):
+        snapshot = customer_features(customers, seed + offset, cutoff)
         logit = 0.02 * (snapshot["recency_days"] - 90) - 0.4 * (snapshot["frequency"] - 4)
         churned = rng.uniform(size=customers) < 1 / (1 + np.exp(-logit))
         spend = np.where(churned, 0.0, snapshot["monetary"] / snapshot["frequency"] * rng.uniform(0.5, 2, customers))
         frames.append(
             snapshot.assign(
                 snapshot_role=role,
+                stack_index=0,
                 is_churned=churned,
                 future_orders=np.where(churned, 0, 1 + rng.poisson(1, customers)),
                 future_spend=np.round(spend, 2),

@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 
 from models_py import churn, ltv, segmentation
-from models_py.bgnbd import BgNbd, GammaGamma
+from models_py.bgnbd import BgNbd, GammaGamma, PurchaseModels
 from models_py.config import ChurnConfig, LtvConfig, SegmentationConfig
 from models_py.errors import RetailError
 from models_py.features import design_matrix
 from models_py.purchase_forecast import forecast
 from models_py.retraining import RETRAIN, Decision
 from models_py.tracking import champion, model_metrics_table, run_params
+from models_py.training_sets import training_sets, with_purchase_features
 from tests.python.unit.synthetic import customer_features, training_snapshots
 
 
@@ -26,8 +27,9 @@ def tracking_uri(tmp_path: Path) -> str:
 
 def test_design_matrix_has_no_missing_values_and_logs_money() -> None:
     features = customer_features(50, seed=1)
+    purchase_models = PurchaseModels.fit(features, 90)
 
-    matrix = design_matrix(features)
+    matrix = design_matrix(with_purchase_features(features, purchase_models))
 
     assert not matrix.isna().any().any()
     assert matrix["monetary"].max() == pytest.approx(np.log1p(features["monetary"].max()))
@@ -35,6 +37,40 @@ def test_design_matrix_has_no_missing_values_and_logs_money() -> None:
     assert matrix.loc[one_timer, "avg_interpurchase_days"] == pytest.approx(
         np.log1p(features.loc[one_timer, "tenure_days"])
     )
+    expected_orders = purchase_models.bgnbd.expected_purchases(features, 90)
+    np.testing.assert_allclose(matrix["bgnbd_expected_orders"], np.log1p(expected_orders))
+    np.testing.assert_allclose(matrix["bgnbd_probability_alive"], purchase_models.bgnbd.probability_alive(features))
+
+
+def test_training_sets_stack_snapshots_by_role_and_fit_purchase_models_per_snapshot() -> None:
+    """Two stacked snapshots per role: candidates fit on both fit snapshots, compare on the validation
+    snapshot at stack_index 0, refit on both validation snapshots; each snapshot's BG/NBD features come
+    from a fit on that snapshot alone (a fit on the pooled rows would give other numbers)."""
+    frames = []
+    for seed, (role, stack_index, cutoff) in enumerate(
+        [
+            ("fit", 0, "2011-06-12"),
+            ("fit", 1, "2011-05-28"),
+            ("validation", 0, "2011-09-10"),
+            ("validation", 1, "2011-08-26"),
+        ]
+    ):
+        snapshot = customer_features(150 + 10 * seed, seed=20 + seed, as_of_date=cutoff)
+        frames.append(
+            snapshot.assign(snapshot_role=role, stack_index=stack_index, future_spend=1.0, spend_last_ltv_horizon=0.0)
+        )
+    snapshots = pd.concat(frames, ignore_index=True).sample(frac=1, random_state=0)
+
+    sets = training_sets(snapshots, 90, random_state=0)
+
+    assert len(sets.fit) == 150 + 160 and len(sets.validation) == 170 and len(sets.refit) == 170 + 180
+    assert set(sets.validation["as_of_date"].astype(str)) == {"2011-09-10"}
+    for frame, snapshot in ((sets.fit, frames[1]), (sets.refit, frames[3])):
+        own = frame[frame["as_of_date"] == snapshot["as_of_date"].iloc[0]].set_index("customer_id")
+        snapshot = snapshot.sort_values("customer_id")
+        alone = BgNbd.fit(snapshot)
+        expected = pd.Series(alone.probability_alive(snapshot), index=snapshot["customer_id"])
+        np.testing.assert_allclose(own.loc[expected.index, "bgnbd_probability_alive"], expected, rtol=1e-6)
 
 
 def test_churn_fit_and_score_learns_signal_and_logs_run(tracking_uri: str) -> None:
