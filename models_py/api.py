@@ -23,6 +23,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from models_py.errors import RetailError
+from models_py.scoring import CHURN_REASON_COLUMNS
 from models_py.serving import LivePublication, LoadedPublication
 from models_py.settings import Settings
 
@@ -167,9 +168,16 @@ class Scores(BaseModel):
         description="Worth contacting: a positive expected value of contact (and, for stored customers, within "
         "the build's campaign_budget)."
     )
+    churn_reasons: list[str] = Field(
+        description="The three strongest drivers of churn_probability, in words with the customer's own numbers."
+    )
+    lifecycle_stage: Literal["new", "active", "lapsed"] = Field(
+        description="new: first order less than new_customer_days ago; lapsed: quiet for longer than most of the "
+        "segment (or than lapsed_after_days); active: the rest."
+    )
     value_tier: Literal["high", "low"]
     risk_tier: Literal["high", "low"]
-    recommended_action: str
+    recommended_action: str = Field(description="The playbook's action for the lifecycle stage, value and risk tiers.")
     rfm_segment: str | None = Field(
         default=None,
         description="Named RFM segment (Champions, At risk, ...); stored customers only: RFM scores rank a customer "
@@ -273,6 +281,7 @@ def _require_key(expected: str | None) -> Any:
 
 
 def _prediction(loaded: LoadedPublication, source: Literal["stored", "model"], **values: Any) -> Prediction:
+    values["churn_reasons"] = [values[name] for name in CHURN_REASON_COLUMNS if values.get(name)]
     return Prediction(
         source=source,
         as_of_date=loaded.as_of_date,

@@ -30,6 +30,7 @@ from models_py.evaluation import ContactEconomics, classification_metrics, conta
 from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.ltv import fit_regressor
 from models_py.outputs import output_frame
+from models_py.reasons import TOP_REASONS, top_reasons
 from models_py.retraining import RETRAIN, Champion, Decision
 from models_py.tracking import load_model, run_params, start_run
 from models_py.training_sets import training_sets, with_purchase_features
@@ -40,6 +41,13 @@ CHURN_SCHEMA = {
     "model_name": "string",
     "churn_probability": "float64",
     "decision_threshold": "float64",
+    "churn_logit_base": "float64",
+    **{
+        f"reason_{rank}_{part}": dtype
+        for rank in range(1, TOP_REASONS + 1)
+        for part, dtype in (("feature", "string"), ("contribution", "float64"), ("text", "string"))
+    },
+    "other_reasons_contribution": "float64",
 }
 
 
@@ -99,7 +107,12 @@ def baseline_metrics(validation: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 
 def _scores(
-    current: pd.DataFrame, model_name: str, probabilities: np.ndarray, threshold: float, **run: object
+    current: pd.DataFrame,
+    model_name: str,
+    probabilities: np.ndarray,
+    threshold: float,
+    reasons: pd.DataFrame,
+    **run: object,
 ) -> pd.DataFrame:
     return output_frame(
         CHURN_SCHEMA,
@@ -108,6 +121,7 @@ def _scores(
             "model_name": model_name,
             "churn_probability": probabilities,
             "decision_threshold": threshold,
+            **{column: reasons[column].to_numpy() for column in reasons.columns},
         },
         **run,  # type: ignore[arg-type]
     )
@@ -126,6 +140,11 @@ class RegisteredChurnModel:
         """Churn probability per row of ``features`` (the MODEL_FEATURES columns)."""
         matrix = design_matrix(with_purchase_features(features, self.purchase_models))
         return np.asarray(self.estimator.predict_proba(matrix)[:, 1], dtype=float)
+
+    def reasons(self, features: pd.DataFrame) -> pd.DataFrame:
+        """The top churn reasons per row of ``features`` (``reasons.top_reasons``)."""
+        inputs = with_purchase_features(features, self.purchase_models)
+        return top_reasons(self.estimator, design_matrix(inputs), inputs)
 
 
 def _flavor(model_name: str) -> str:
@@ -151,6 +170,7 @@ def score_with_champion(current: pd.DataFrame, champion: Champion, config: Churn
         registered.model_name,
         registered.probabilities(current),
         registered.decision_threshold,
+        registered.reasons(current),
         run_id=champion.run_id,
         model_version=champion.version,
         trained_as_of_date=champion.as_of_date,
@@ -238,6 +258,14 @@ def fit_and_score(
             promote=decision.promote,
         )
         run_id = run.run_id
+    reasons = top_reasons(final, design_matrix(scored), scored)
     return _scores(
-        current, best.name, probabilities, threshold, run_id=run_id, model_version=version, as_of_date=as_of_date
+        current,
+        best.name,
+        probabilities,
+        threshold,
+        reasons,
+        run_id=run_id,
+        model_version=version,
+        as_of_date=as_of_date,
     )

@@ -18,7 +18,9 @@ from models_py.features import MODEL_FEATURES
 from models_py.retraining import FAMILIES, Champion
 from models_py.tracking import registered_version
 
-SCORE_COLUMNS = ("segment_id", "segment_name", "churn_probability", "predicted_ltv")
+# As named in reporting.customer_scores.
+CHURN_REASON_COLUMNS = ("churn_reason_1", "churn_reason_2", "churn_reason_3")
+SCORE_COLUMNS = ("segment_id", "segment_name", "churn_probability", "predicted_ltv", *CHURN_REASON_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -43,17 +45,23 @@ class ScoringModels:
         """Segment, churn probability and predicted LTV per row of ``features``.
 
         ``features`` holds the MODEL_FEATURES columns (which include the
-        segmentation features); the output has SCORE_COLUMNS, one row per input row.
+        segmentation features); the output has SCORE_COLUMNS (with the churn
+        reasons in words), one row per input row.
         """
         frame = features.loc[:, list(MODEL_FEATURES)]
         labels = self.segmentation.labels(frame)
         probabilities = self.churn.probabilities(frame)
+        reasons = self.churn.reasons(frame)
         return pd.DataFrame(
             {
                 "segment_id": labels,
                 "segment_name": [segmentation.segment_name(self.segmentation.names, label) for label in labels],
                 "churn_probability": probabilities,
                 "predicted_ltv": self.ltv.predict(frame),
+                **{
+                    column: reasons[f"reason_{rank}_text"].to_numpy()
+                    for rank, column in enumerate(CHURN_REASON_COLUMNS, start=1)
+                },
             },
             index=features.index,
         )

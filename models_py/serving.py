@@ -45,11 +45,16 @@ from reporting.customer_scores
 """
 PARAMETERS_SQL = """
 select
-    high_value_ltv, high_risk_probability, ltv_horizon_days, as_of_date,
+    high_value_ltv, high_risk_probability, ltv_horizon_days, as_of_date, new_customer_days,
     retention_incentive_cost, gross_margin, save_rate, retention_probability_floor
 from reporting.retention_parameters
 """
-PLAYBOOK_SQL = "select value_tier, risk_tier, recommended_action from raw.retention_playbook"
+PLAYBOOK_SQL = "select lifecycle_stage, value_tier, risk_tier, recommended_action from raw.retention_playbook"
+LAPSED_SQL = """
+select segment_id, max(lapsed_after_recency_days) as lapsed_after_recency_days
+from reporting.customer_scores
+group by segment_id
+"""
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,9 @@ class Tiers:
     high_value_ltv: float
     high_risk_probability: float
     ltv_horizon_days: int
-    actions: dict[tuple[str, str], str]
+    new_customer_days: int
+    lapsed_after_recency_days: dict[int, float]  # segment id -> customer_scores.lapsed_after_recency_days
+    actions: dict[tuple[str, str, str], str]  # (lifecycle stage, value tier, risk tier) -> action
     economics: ContactEconomics
 
     def value_tier(self, predicted_ltv: float) -> str:
@@ -70,8 +77,14 @@ class Tiers:
     def risk_tier(self, churn_probability: float) -> str:
         return "high" if churn_probability >= self.high_risk_probability else "low"
 
-    def action(self, value_tier: str, risk_tier: str) -> str:
-        return self.actions[value_tier, risk_tier]
+    def lifecycle_stage(self, segment_id: int, tenure_days: float, recency_days: float) -> str:
+        # As reporting.customer_scores stages customers: new first, then lapsed against the segment's recency.
+        if tenure_days < self.new_customer_days:
+            return "new"
+        return "lapsed" if recency_days > self.lapsed_after_recency_days[segment_id] else "active"
+
+    def action(self, lifecycle_stage: str, value_tier: str, risk_tier: str) -> str:
+        return self.actions[lifecycle_stage, value_tier, risk_tier]
 
 
 @dataclass
@@ -129,8 +142,10 @@ def _load(path: Path) -> LoadedPublication:
             raise RetailError(f"{path}: reporting.customer_scores is empty or was scored by several model versions")
         parameters = one_row(records(con, PARAMETERS_SQL), path, "reporting.retention_parameters")
         actions = {
-            (row["value_tier"], row["risk_tier"]): row["recommended_action"] for row in records(con, PLAYBOOK_SQL)
+            (row["lifecycle_stage"], row["value_tier"], row["risk_tier"]): row["recommended_action"]
+            for row in records(con, PLAYBOOK_SQL)
         }
+        lapsed = {int(row["segment_id"]): float(row["lapsed_after_recency_days"]) for row in records(con, LAPSED_SQL)}
     except (duckdb.Error, RetailError) as error:
         con.close()
         if isinstance(error, RetailError):
@@ -146,6 +161,8 @@ def _load(path: Path) -> LoadedPublication:
             high_value_ltv=float(parameters["high_value_ltv"]),
             high_risk_probability=float(parameters["high_risk_probability"]),
             ltv_horizon_days=int(parameters["ltv_horizon_days"]),
+            new_customer_days=int(parameters["new_customer_days"]),
+            lapsed_after_recency_days=lapsed,
             actions=actions,
             economics=ContactEconomics(
                 incentive_cost=float(parameters["retention_incentive_cost"]),
@@ -209,17 +226,19 @@ class LivePublication:
         # A feature row is no part of the build's campaign: worth contacting is the whole rule (no budget).
         scored_rows["is_contact_recommended"] = scored_rows["expected_value_of_contact"] > 0
         results = []
-        for _, scored in scored_rows.iterrows():
+        for (_, scored), (_, row) in zip(scored_rows.iterrows(), frame.iterrows(), strict=True):
             # .item(): plain Python values, not numpy scalars
             scores = {str(name): value.item() if hasattr(value, "item") else value for name, value in scored.items()}
+            stage = loaded.tiers.lifecycle_stage(scores["segment_id"], row["tenure_days"], row["recency_days"])
             value_tier = loaded.tiers.value_tier(scores["predicted_ltv"])
             risk_tier = loaded.tiers.risk_tier(scores["churn_probability"])
             results.append(
                 {
                     **scores,
+                    "lifecycle_stage": stage,
                     "value_tier": value_tier,
                     "risk_tier": risk_tier,
-                    "recommended_action": loaded.tiers.action(value_tier, risk_tier),
+                    "recommended_action": loaded.tiers.action(stage, value_tier, risk_tier),
                     "ltv_horizon_days": loaded.tiers.ltv_horizon_days,
                 }
             )

@@ -7,6 +7,7 @@ templates only format and arrange them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from typing import Any
 import duckdb
 import markdown
 
+from models_py.errors import RetailError
 from models_py.publish import one_row, open_published, read_publication, records
+from models_py.reporting import charts
 from models_py.reporting.render import render
 
 MARKDOWN_NAME = "strategic_report.md"
@@ -149,6 +152,18 @@ order by rule_order
 
 RAW_ROWS_SQL = "select sum(rows_affected) as raw_rows from marts.data_quality"
 
+# Sizes at every recorded build, named as the segments are called now (ids are stable, names may change).
+SIZE_HISTORY_SQL = """
+select
+    history.as_of_date,
+    history.segment_id,
+    coalesce(summary.segment_name, history.segment_name) as segment_name,
+    history.customers
+from reporting.segment_size_history as history
+left join reporting.segment_summary as summary on history.segment_id = summary.segment_id
+order by history.as_of_date, history.segment_id
+"""
+
 DRIFT_SQL = """
 select check_name, feature, statistic, status, value, warn_threshold, error_threshold
 from reporting.drift_report
@@ -156,6 +171,27 @@ where as_of_date = (select max(as_of_date) from reporting.drift_report)
 order by
     case status when 'error' then 0 when 'warn' then 1 when 'ok' then 2 else 3 end,
     check_name
+"""
+
+# The first customers of the contact list (or, when nobody is worth contacting, the largest expected losses).
+EXAMPLES_SQL = """
+select
+    customer_id,
+    segment_name,
+    rfm_segment,
+    churn_probability,
+    value_at_risk,
+    expected_value_of_contact,
+    is_contact_recommended,
+    recommended_action,
+    churn_reason_1,
+    churn_reason_2,
+    churn_reason_3,
+    probability_alive,
+    next_order_expected_on
+from reporting.customer_scores
+order by contact_priority nulls last, expected_churn_loss desc, customer_id
+limit 10
 """
 
 MODELS_SQL = """
@@ -175,6 +211,32 @@ order by model_family, model_name, metric
 class StrategicReport:
     markdown_path: Path
     html_path: Path
+    chart_paths: tuple[Path, ...]
+
+
+CHARTS_DIR = "charts"
+
+
+def report_charts(context: dict[str, Any]) -> dict[str, str]:
+    """File name -> SVG of each chart, from the same query rows as the report's tables."""
+    return {
+        "value_vs_risk.svg": charts.value_risk_bubbles(context["segments"]),
+        "segment_size_trend.svg": charts.size_trend(context["size_history"]),
+        "contact_economics.svg": charts.contact_economics(context["segments"]),
+        "data_quality_funnel.svg": charts.quality_funnel(context["raw_rows"], context["data_quality"]),
+    }
+
+
+def inline_charts(html: str, svgs: dict[str, str]) -> str:
+    """The HTML with each Markdown image of a chart replaced by the chart itself, so the file needs nothing else."""
+    for name, svg in svgs.items():
+        pattern = re.compile(rf'(?:<p>)?<img alt="([^"]*)" src="{CHARTS_DIR}/{re.escape(name)}"\s*/?>(?:</p>)?')
+        # A replacement string would treat backslashes in the SVG as escapes: a function returns it verbatim.
+        figure = f'<figure class="chart">{svg}</figure>'
+        html, replaced = pattern.subn(lambda _, figure=figure: figure, html)  # type: ignore[misc]
+        if replaced != 1:
+            raise RetailError(f"the report template must show {CHARTS_DIR}/{name} exactly once, found {replaced}")
+    return html
 
 
 def _size_trend(segment: dict[str, Any]) -> str:
@@ -225,6 +287,8 @@ def report_context(con: duckdb.DuckDBPyConnection, published_path: Path) -> dict
         "drift": drift,
         "drift_counts": _drift_summary(drift),
         "models": _models(records(con, MODELS_SQL)),
+        "examples": records(con, EXAMPLES_SQL),
+        "size_history": records(con, SIZE_HISTORY_SQL),
     }
 
 
@@ -232,11 +296,15 @@ def write_strategic_report(published_path: Path, reports_dir: Path) -> Strategic
     """Render the report from the publication at ``published_path`` into ``reports_dir``."""
     with open_published(published_path) as con:
         context = report_context(con, published_path)
-    text = render("strategic_report.md.j2", **context)
-    body = markdown.markdown(text, extensions=["tables"])
+    svgs = report_charts(context)
+    text = render("strategic_report.md.j2", charts_dir=CHARTS_DIR, **context)
+    body = inline_charts(markdown.markdown(text, extensions=["tables"]), svgs)
     html = render("strategic_report.html.j2", body=body, publication=context["publication"])
-    reports_dir.mkdir(parents=True, exist_ok=True)
+    (reports_dir / CHARTS_DIR).mkdir(parents=True, exist_ok=True)
+    chart_paths = tuple(reports_dir / CHARTS_DIR / name for name in svgs)
+    for path, svg in zip(chart_paths, svgs.values(), strict=True):
+        path.write_text(svg)
     markdown_path, html_path = reports_dir / MARKDOWN_NAME, reports_dir / HTML_NAME
     markdown_path.write_text(text)
     html_path.write_text(html)
-    return StrategicReport(markdown_path, html_path)
+    return StrategicReport(markdown_path, html_path, chart_paths)

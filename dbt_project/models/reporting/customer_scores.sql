@@ -30,6 +30,9 @@ churn as (
     select
         customer_id,
         churn_probability,
+        reason_1_text,
+        reason_2_text,
+        reason_3_text,
         model_run_id,
         model_version
     from {{ ref('churn_scores') }}
@@ -66,6 +69,7 @@ rfm as (
 
 playbook as (
     select
+        lifecycle_stage,
         value_tier,
         risk_tier,
         recommended_action
@@ -80,7 +84,9 @@ parameters as (
         gross_margin,
         save_rate,
         campaign_budget,
-        retention_probability_floor
+        retention_probability_floor,
+        lapsed_after_days,
+        new_customer_days
     from {{ ref('retention_parameters') }}
 ),
 
@@ -114,6 +120,9 @@ tiered as (
         customer_features.tenure_days,
         customer_features.return_rate,
         churn.churn_probability,
+        churn.reason_1_text as churn_reason_1,
+        churn.reason_2_text as churn_reason_2,
+        churn.reason_3_text as churn_reason_3,
         ltv.predicted_ltv,
         ltv.ltv_horizon_days,
         -- Predicted LTV already counts the chance of churning (a churner spends
@@ -126,6 +135,8 @@ tiered as (
         parameters.gross_margin,
         parameters.save_rate,
         parameters.campaign_budget,
+        parameters.lapsed_after_days,
+        parameters.new_customer_days,
         customer_features.as_of_date
     from customer_features
     inner join segments
@@ -165,8 +176,11 @@ segment_recency as (
 prioritised as (
     select
         valued.*,
+        least(
+            segment_recency.typical_max_recency_days, valued.lapsed_after_days
+        ) as lapsed_after_recency_days,
         valued.recency_days > least(
-            segment_recency.typical_max_recency_days, {{ var('lapsed_after_days') }}
+            segment_recency.typical_max_recency_days, valued.lapsed_after_days
         ) as is_lapsed,
         case
             when valued.expected_value_of_contact > 0
@@ -180,22 +194,35 @@ prioritised as (
         on valued.segment_id = segment_recency.segment_id
 ),
 
+staged as (
+    select
+        prioritised.*,
+        case
+            when prioritised.tenure_days < prioritised.new_customer_days then 'new'
+            when prioritised.is_lapsed then 'lapsed'
+            else 'active'
+        end as lifecycle_stage
+    from prioritised
+),
+
 scored as (
     select
-        prioritised.customer_id,
-        prioritised.country,
-        prioritised.segment_name,
-        prioritised.value_tier,
-        prioritised.risk_tier,
+        staged.customer_id,
+        staged.country,
+        staged.segment_name,
+        staged.lifecycle_stage,
+        staged.value_tier,
+        staged.risk_tier,
         playbook.recommended_action,
-        prioritised.segmentation_run_id,
-        prioritised.churn_run_id,
-        prioritised.ltv_run_id,
-        prioritised.segmentation_model_version,
-        prioritised.churn_model_version,
-        prioritised.ltv_model_version,
-        prioritised.segment_id,
-        prioritised.is_lapsed,
+        staged.segmentation_run_id,
+        staged.churn_run_id,
+        staged.ltv_run_id,
+        staged.segmentation_model_version,
+        staged.churn_model_version,
+        staged.ltv_model_version,
+        staged.segment_id,
+        staged.is_lapsed,
+        staged.lapsed_after_recency_days,
         rfm.r_score,
         rfm.f_score,
         rfm.m_score,
@@ -205,41 +232,45 @@ scored as (
         cast({{ dbt.dateadd(
             'day',
             'cast(round(purchase_forecast.expected_days_to_next_order) as integer)',
-            'prioritised.as_of_date') }} as date) as next_order_expected_on,
-        prioritised.recency_days,
-        prioritised.frequency,
-        prioritised.monetary,
-        prioritised.monetary_last_90d,
-        prioritised.avg_order_value,
-        prioritised.unique_products,
-        prioritised.tenure_days,
-        prioritised.return_rate,
-        prioritised.churn_probability,
-        prioritised.predicted_ltv,
-        prioritised.ltv_horizon_days,
-        prioritised.value_at_risk,
-        prioritised.expected_churn_loss,
-        prioritised.expected_saved_margin,
-        prioritised.expected_value_of_contact,
-        prioritised.contact_priority,
+            'staged.as_of_date') }} as date) as next_order_expected_on,
+        staged.recency_days,
+        staged.frequency,
+        staged.monetary,
+        staged.monetary_last_90d,
+        staged.avg_order_value,
+        staged.unique_products,
+        staged.tenure_days,
+        staged.return_rate,
+        staged.churn_probability,
+        staged.churn_reason_1,
+        staged.churn_reason_2,
+        staged.churn_reason_3,
+        staged.predicted_ltv,
+        staged.ltv_horizon_days,
+        staged.value_at_risk,
+        staged.expected_churn_loss,
+        staged.expected_saved_margin,
+        staged.expected_value_of_contact,
+        staged.contact_priority,
         coalesce(
-            prioritised.contact_priority is not null
+            staged.contact_priority is not null
             and (
-                prioritised.campaign_budget is null
-                or prioritised.contact_priority * prioritised.retention_incentive_cost
-                <= prioritised.campaign_budget
+                staged.campaign_budget is null
+                or staged.contact_priority * staged.retention_incentive_cost
+                <= staged.campaign_budget
             ),
             false
         ) as is_contact_recommended,
-        prioritised.as_of_date
-    from prioritised
+        staged.as_of_date
+    from staged
     inner join rfm
-        on prioritised.customer_id = rfm.customer_id
+        on staged.customer_id = rfm.customer_id
     inner join purchase_forecast
-        on prioritised.customer_id = purchase_forecast.customer_id
+        on staged.customer_id = purchase_forecast.customer_id
     left join playbook
-        on prioritised.value_tier = playbook.value_tier
-        and prioritised.risk_tier = playbook.risk_tier
+        on staged.lifecycle_stage = playbook.lifecycle_stage
+        and staged.value_tier = playbook.value_tier
+        and staged.risk_tier = playbook.risk_tier
 )
 
 select * from scored

@@ -42,6 +42,8 @@ parameters as (
             as ltv_horizon_days,
         cast({{ var('lapsed_after_days') }} as {{ dbt.type_int() }})
             as lapsed_after_days,
+        cast({{ var('new_customer_days') }} as {{ dbt.type_int() }})
+            as new_customer_days,
         features.as_of_date
     from value_cutoff
     cross join features

@@ -15,12 +15,14 @@ customer_scores as (
         expected_churn_loss,
         expected_saved_margin,
         is_contact_recommended,
+        is_lapsed,
         as_of_date
     from {{ ref('customer_scores') }}
 ),
 
 playbook as (
     select
+        lifecycle_stage,
         value_tier,
         risk_tier,
         recommended_action
@@ -31,7 +33,8 @@ parameters as (
     select
         high_value_ltv,
         high_risk_probability,
-        retention_incentive_cost
+        retention_incentive_cost,
+        new_customer_days
     from {{ ref('retention_parameters') }}
 ),
 
@@ -77,6 +80,7 @@ segments as (
         avg(churn_probability) as mean_churn_probability,
         avg(case when is_contact_recommended then 1.0 else 0.0 end)
             as contact_recommended_share,
+        avg(case when is_lapsed then 1.0 else 0.0 end) as lapsed_share,
         avg(predicted_ltv) as mean_predicted_ltv,
         sum(predicted_ltv) as total_predicted_ltv,
         count(case when is_contact_recommended then 1 end)
@@ -89,11 +93,17 @@ segments as (
     group by segment_id, segment_name
 ),
 
--- A segment's action follows its typical customer: value from its mean
--- predicted LTV, risk from its mean churn probability.
+-- A segment's action follows its typical customer: lifecycle from its mean
+-- tenure and lapsed share, value from its mean predicted LTV, risk from its
+-- mean churn probability.
 summary as (
     select
         segments.segment_name,
+        case
+            when segments.mean_tenure_days < parameters.new_customer_days then 'new'
+            when segments.lapsed_share >= 0.5 then 'lapsed'
+            else 'active'
+        end as lifecycle_stage,
         case
             when segments.mean_predicted_ltv >= parameters.high_value_ltv
                 then 'high'
@@ -121,6 +131,7 @@ summary as (
         segments.mean_return_rate,
         segments.mean_churn_probability,
         segments.contact_recommended_share,
+        segments.lapsed_share,
         segments.mean_predicted_ltv,
         segments.total_predicted_ltv,
         segments.contact_recommended_customers,
@@ -141,6 +152,7 @@ with_action as (
     select
         summary.segment_id,
         summary.segment_name,
+        summary.lifecycle_stage,
         summary.value_tier,
         summary.risk_tier,
         playbook.recommended_action,
@@ -156,6 +168,7 @@ with_action as (
         summary.mean_return_rate,
         summary.mean_churn_probability,
         summary.contact_recommended_share,
+        summary.lapsed_share,
         summary.mean_predicted_ltv,
         summary.total_predicted_ltv,
         summary.contact_recommended_customers,
@@ -167,7 +180,8 @@ with_action as (
         summary.as_of_date
     from summary
     left join playbook
-        on summary.value_tier = playbook.value_tier
+        on summary.lifecycle_stage = playbook.lifecycle_stage
+        and summary.value_tier = playbook.value_tier
         and summary.risk_tier = playbook.risk_tier
 )
 

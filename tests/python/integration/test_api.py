@@ -98,6 +98,12 @@ def test_predict_by_customer_id_returns_the_stored_scores(client: TestClient, de
     assert by_string == by_number
     assert by_string["source"] == "stored"
     assert {name: by_string[name] for name in stored} == stored
+    reasons = demo_build.query(
+        "select churn_reason_1, churn_reason_2, churn_reason_3 from reporting.customer_scores where customer_id = ?",
+        [customer_id],
+        published=True,
+    )[0]
+    assert by_string["churn_reasons"] == list(reasons)
     assert unknown.status_code == 404
 
 
@@ -116,6 +122,11 @@ def test_predict_from_features_gives_a_customers_stored_scores(client: TestClien
         assert scored["value_at_risk"] == pytest.approx(stored["value_at_risk"], rel=1e-5)
         assert scored["expected_value_of_contact"] == pytest.approx(stored["expected_value_of_contact"], rel=1e-4)
         assert scored["is_contact_recommended"] == stored["is_contact_recommended"]
+        # The same reasons in the same words: the registered model explains a feature row as the build did.
+        assert (
+            scored["churn_reasons"]
+            == client.post("/predict", json={"customer_id": customer_id}).json()["churn_reasons"]
+        )
         assert (scored["value_tier"], scored["risk_tier"], scored["recommended_action"]) == (
             stored["value_tier"],
             stored["risk_tier"],

@@ -17,7 +17,12 @@ at_risk as (
         rfm_segment,
         is_lapsed,
         is_contact_recommended,
-        recommended_action
+        recommended_action,
+        churn_reason_1,
+        churn_reason_2,
+        churn_reason_3,
+        probability_alive,
+        next_order_expected_on
     from reporting.customer_scores
     where value_tier = 'high'
     order by expected_loss desc, customer_id
