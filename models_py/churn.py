@@ -45,7 +45,7 @@ CHURN_SCHEMA = {
     **{
         f"reason_{rank}_{part}": dtype
         for rank in range(1, TOP_REASONS + 1)
-        for part, dtype in (("feature", "string"), ("contribution", "float64"), ("text", "string"))
+        for part, dtype in (("factor", "string"), ("contribution", "float64"), ("text", "string"))
     },
     "other_reasons_contribution": "float64",
 }

@@ -5,8 +5,10 @@
 - The ensemble: the mean of its two members' contributions (they add up to the mean of the members'
   logits; the ensemble averages probabilities, so its own logit differs slightly).
 
-The top three contributions (largest push towards churn first) are stored with
-what the rest adds up to, so base + the three + the rest is the logit above.
+Contributions are summed into six factors (recency, frequency, spend, spend
+trend, tenure, returns; ``FACTORS``). The top three factors (largest push
+towards churn first) are stored with what the rest adds up to, so base + the
+three + the rest is the logit above.
 """
 
 from __future__ import annotations
@@ -39,11 +41,29 @@ def contributions(estimator: Any, matrix: pd.DataFrame) -> tuple[pd.DataFrame, n
     return pd.DataFrame(raw[:, :-1], index=matrix.index, columns=matrix.columns), raw[:, -1]
 
 
-def _gap(row: pd.Series) -> str:
+def _count(value: float, noun: str) -> str:
+    return f"{value:,.0f} {noun}{'' if round(value) == 1 else 's'}"
+
+
+def _recency(row: pd.Series) -> str:
     usual = row["avg_interpurchase_days"]
-    if pd.notna(usual) and usual > 0:
-        return f"no order for {row['recency_days']:.0f} days, {row['recency_days'] / usual:.1f}x their usual gap"
-    return f"no order for {row['recency_days']:.0f} days, after a single order"
+    if pd.isna(usual):
+        return f"no order for {_count(row['recency_days'], 'day')}, after a single order"
+    quiet = f"no order for {_count(row['recency_days'], 'day')}"
+    if usual < 1:
+        return f"{quiet}; their orders used to come less than a day apart"
+    return f"{quiet}, {row['recency_days'] / usual:.1f}x their usual gap of {_count(usual, 'day')}"
+
+
+def _frequency(row: pd.Series) -> str:
+    return (
+        f"{_count(row['frequency'], 'order')} in {_count(row['tenure_days'], 'day')}, "
+        f"{row['orders_last_90d']:.0f} in the last 90 days"
+    )
+
+
+def _spend(row: pd.Series) -> str:
+    return f"spent {row['monetary']:,.0f} in total, {row['avg_order_value']:,.0f} per order"
 
 
 def _trend(row: pd.Series) -> str:
@@ -51,67 +71,95 @@ def _trend(row: pd.Series) -> str:
     if prior > 0:
         change = (recent - prior) / prior
         direction = "down" if change < 0 else "up"
-        return f"spend {direction} {abs(change):.0%} on the prior 90 days ({recent:.0f} vs {prior:.0f})"
-    return f"spent {recent:.0f} in the last 90 days, nothing in the 90 before"
+        return f"spend {direction} {abs(change):.0%} on the prior 90 days ({recent:,.0f} vs {prior:,.0f})"
+    if recent > 0:
+        return f"spent {recent:,.0f} in the last 90 days, nothing in the 90 before"
+    return "nothing spent in the last 180 days"
 
 
-_WORDS: dict[str, Callable[[pd.Series], str]] = {
-    "recency_days": _gap,
-    "recency_to_interpurchase": _gap,
-    "avg_interpurchase_days": lambda row: (
-        f"orders every {row['avg_interpurchase_days']:.0f} days on average"
-        if pd.notna(row["avg_interpurchase_days"])
-        else "a single order so far"
+def _tenure(row: pd.Series) -> str:
+    return f"first order {_count(row['tenure_days'], 'day')} ago"
+
+
+def _returns(row: pd.Series) -> str:
+    return (
+        f"returned {row['return_rate']:.0%} of what they bought ({_count(row['cancelled_orders'], 'cancelled order')})"
+    )
+
+
+# Correlated inputs pull against each other in a model (a high total spend can carry a positive
+# coefficient once order value and frequency are in): a reason is a factor, the sum of its inputs'
+# contributions, so offsetting parts cancel and the words describe what the factor is about.
+FACTORS: dict[str, tuple[tuple[str, ...], Callable[[pd.Series], str]]] = {
+    "recency": (
+        ("recency_days", "recency_to_interpurchase", "avg_interpurchase_days", "bgnbd_probability_alive"),
+        _recency,
     ),
-    "frequency": lambda row: f"{row['frequency']:.0f} orders in {row['tenure_days']:.0f} days",
-    "orders_per_30d": lambda row: f"{row['frequency']:.0f} orders in {row['tenure_days']:.0f} days",
-    "orders_last_30d": lambda row: f"{row['orders_last_30d']:.0f} orders in the last 30 days",
-    "orders_last_90d": lambda row: f"{row['orders_last_90d']:.0f} orders in the last 90 days",
-    "recent_order_share": lambda row: (
-        f"{row['orders_last_90d']:.0f} of {row['frequency']:.0f} orders in the last 90 days"
+    "frequency": (
+        (
+            "frequency",
+            "orders_per_30d",
+            "orders_last_30d",
+            "orders_last_90d",
+            "recent_order_share",
+            "bgnbd_expected_orders",
+        ),
+        _frequency,
     ),
-    "monetary_last_90d": _trend,
-    "monetary_prior_90d": _trend,
-    "spend_trend": _trend,
-    "monetary": lambda row: f"spent {row['monetary']:.0f} in total",
-    "avg_order_value": lambda row: f"average order {row['avg_order_value']:.0f}",
-    "avg_items_per_order": lambda row: f"{row['avg_items_per_order']:.0f} items per order",
-    "unique_products": lambda row: f"bought {row['unique_products']:.0f} different products",
-    "avg_unit_price": lambda row: f"average unit price {row['avg_unit_price']:.2f}",
-    "tenure_days": lambda row: f"first order {row['tenure_days']:.0f} days ago",
-    "purchase_span_days": lambda row: f"first to last order {row['purchase_span_days']:.0f} days apart",
-    "cancelled_orders": lambda row: f"{row['cancelled_orders']:.0f} cancelled orders",
-    "return_rate": lambda row: f"returned {row['return_rate']:.0%} of what they bought",
-    "bgnbd_probability_alive": lambda row: f"{row['bgnbd_probability_alive']:.0%} likely still active (BG/NBD)",
-    "bgnbd_expected_orders": lambda row: f"{row['bgnbd_expected_orders']:.1f} orders expected next (BG/NBD)",
-    "gamma_gamma_order_value": lambda row: f"expected order value {row['gamma_gamma_order_value']:.0f}",
-    "bgnbd_expected_value": lambda row: f"expected spend {row['bgnbd_expected_value']:.0f} (BG/NBD x Gamma-Gamma)",
+    "spend": (
+        (
+            "monetary",
+            "avg_order_value",
+            "avg_items_per_order",
+            "unique_products",
+            "avg_unit_price",
+            "gamma_gamma_order_value",
+            "bgnbd_expected_value",
+        ),
+        _spend,
+    ),
+    "spend_trend": (("monetary_last_90d", "monetary_prior_90d", "spend_trend"), _trend),
+    "tenure": (("tenure_days", "purchase_span_days"), _tenure),
+    "returns": (("cancelled_orders", "return_rate"), _returns),
 }
 
 
-def in_words(feature: str, row: pd.Series, contribution: float) -> str:
+def factor_contributions(contributed: pd.DataFrame) -> pd.DataFrame:
+    """Per row, each factor's contribution: the sum over its inputs."""
+    unassigned = set(contributed.columns) - {feature for features, _ in FACTORS.values() for feature in features}
+    if unassigned:
+        raise ValueError(f"model inputs without a reason factor: {sorted(unassigned)}")
+    return pd.DataFrame(
+        {factor: contributed[list(features)].sum(axis=1) for factor, (features, _) in FACTORS.items()},
+        index=contributed.index,
+    )
+
+
+def in_words(factor: str, row: pd.Series, contribution: float) -> str:
     """One reason: the customer's own numbers, and which way they push the risk."""
     direction = "raises" if contribution > 0 else "lowers"
-    return f"{_WORDS[feature](row)} ({direction} risk)"
+    return f"{FACTORS[factor][1](row)} ({direction} risk)"
 
 
 def top_reasons(estimator: Any, matrix: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
-    """Per row: base value, the three largest contributions towards churn (feature, contribution, words)
+    """Per row: base value, the three factors pushing most towards churn (factor, contribution, words)
     and the sum of the others. ``values`` holds the customers' raw features (same index as ``matrix``)."""
     contributed, base = contributions(estimator, matrix)
-    order = np.argsort(-contributed.to_numpy(), axis=1, kind="stable")[:, :TOP_REASONS]
-    columns = np.asarray(contributed.columns)
+    factors = factor_contributions(contributed)
+    amounts_all = factors.to_numpy()
+    order = np.argsort(-amounts_all, axis=1, kind="stable")[:, :TOP_REASONS]
+    names = np.asarray(factors.columns)
+    rows = np.arange(len(matrix))
     out: dict[str, Any] = {"churn_logit_base": base}
     chosen_total = np.zeros(len(matrix))
     for rank in range(TOP_REASONS):
-        features = columns[order[:, rank]]
-        amounts = contributed.to_numpy()[np.arange(len(matrix)), order[:, rank]]
+        chosen, amounts = names[order[:, rank]], amounts_all[rows, order[:, rank]]
         chosen_total += amounts
-        out[f"reason_{rank + 1}_feature"] = features
+        out[f"reason_{rank + 1}_factor"] = chosen
         out[f"reason_{rank + 1}_contribution"] = amounts
         out[f"reason_{rank + 1}_text"] = [
-            in_words(feature, row, amount)
-            for feature, (_, row), amount in zip(features, values.iterrows(), amounts, strict=True)
+            in_words(factor, row, amount)
+            for factor, (_, row), amount in zip(chosen, values.iterrows(), amounts, strict=True)
         ]
-    out["other_reasons_contribution"] = contributed.to_numpy().sum(axis=1) - chosen_total
+    out["other_reasons_contribution"] = amounts_all.sum(axis=1) - chosen_total
     return pd.DataFrame(out, index=matrix.index)

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.python.conftest import PROJECT_DIR, REAL_DATA, Workspace, make_workspace
+from tests.python.reasons_check import assert_contributions_add_up_to_the_logit
 
 # CI sets it: there a missing file is a failure, not a quiet skip.
 REQUIRE_REAL_DATA_ENV = "RETAIL_REQUIRE_REAL_DATA"
@@ -412,6 +413,13 @@ def test_real_data_segment_names_are_unique_and_lapsed_customers_are_flagged(rea
     assert unflagged == 0
     # 17850: 373 days without an order; whatever its segment is called, it is lapsed.
     assert real_build.query("select is_lapsed from reporting.customer_scores where customer_id = '17850'") == [(True,)]
+
+
+def test_real_data_churn_reasons_add_up_to_the_models_logit(real_build: Workspace) -> None:
+    assert_contributions_add_up_to_the_logit(real_build)
+    texts = warehouse_table(real_build, "reporting.customer_scores", "customer_id = '17850'")["churn_reason_1"]
+    # A year without an order after many orders within a day: said in plain words, no 12,000x ratio.
+    assert texts.iloc[0].startswith("no order for 373 days; their orders used to come less than a day apart")
 
 
 def test_real_data_known_customers(real_build: Workspace) -> None:

@@ -11,7 +11,7 @@ from models_py.bgnbd import PurchaseModels
 from models_py.churn import make_classifier
 from models_py.config import ChurnConfig
 from models_py.features import design_matrix
-from models_py.reasons import in_words, top_reasons
+from models_py.reasons import FACTORS, in_words, top_reasons
 from models_py.training_sets import with_purchase_features
 from tests.python.unit.synthetic import training_snapshots
 
@@ -55,16 +55,16 @@ def test_base_top_three_and_the_rest_add_up_to_the_logit(name: str, data: tuple)
     assert (reasons["reason_2_contribution"] >= reasons["reason_3_contribution"]).all()
 
 
-def test_logistic_contribution_is_coefficient_times_standardised_value(data: tuple) -> None:
+def test_logistic_factor_contribution_is_the_sum_of_coefficient_times_standardised_value(data: tuple) -> None:
     inputs, labels, matrix = data
     model = make_classifier("logistic", ChurnConfig(), float(labels.mean())).fit(matrix, labels)
     reasons = top_reasons(model, matrix.head(50), inputs.head(50))
     coefficients = dict(zip(matrix.columns, model[-1].coef_[0], strict=True))
+    standardised = (matrix - matrix.mean()) / matrix.std(ddof=0)
     for index, row in reasons.iterrows():
-        feature = row["reason_1_feature"]
-        column = matrix[feature]
-        standardised = (matrix.loc[index, feature] - column.mean()) / column.std(ddof=0)
-        assert row["reason_1_contribution"] == pytest.approx(coefficients[feature] * standardised, rel=1e-6)
+        features = FACTORS[row["reason_1_factor"]][0]
+        expected = sum(coefficients[feature] * standardised.loc[index, feature] for feature in features)
+        assert row["reason_1_contribution"] == pytest.approx(expected, rel=1e-6)
 
 
 def test_words_carry_the_customers_numbers() -> None:
@@ -75,23 +75,29 @@ def test_words_carry_the_customers_numbers() -> None:
             "monetary_last_90d": 40.0,
             "monetary_prior_90d": 100.0,
             "frequency": 4,
+            "orders_last_90d": 1,
             "tenure_days": 400,
+            "monetary": 1234.5,
+            "avg_order_value": 308.6,
             "return_rate": 0.25,
+            "cancelled_orders": 2,
         }
     )
-    assert in_words("recency_days", row, 0.8) == "no order for 190 days, 3.0x their usual gap (raises risk)"
+    assert in_words("recency", row, 0.8) == "no order for 190 days, 3.0x their usual gap of 63 days (raises risk)"
     assert in_words("spend_trend", row, 0.3) == "spend down 60% on the prior 90 days (40 vs 100) (raises risk)"
-    assert in_words("frequency", row, -0.5) == "4 orders in 400 days (lowers risk)"
-    assert in_words("return_rate", row, 0.1) == "returned 25% of what they bought (raises risk)"
+    assert in_words("frequency", row, -0.5) == "4 orders in 400 days, 1 in the last 90 days (lowers risk)"
+    assert in_words("spend", row, -0.1) == "spent 1,234 in total, 309 per order (lowers risk)"
+    assert in_words("returns", row, 0.1) == "returned 25% of what they bought (2 cancelled orders) (raises risk)"
+    assert in_words("tenure", row, 0.1) == "first order 400 days ago (raises risk)"
     one_order = row.copy()
     one_order["avg_interpurchase_days"] = np.nan
-    assert (
-        in_words("recency_to_interpurchase", one_order, 0.2)
-        == "no order for 190 days, after a single order (raises risk)"
-    )
+    assert in_words("recency", one_order, 0.2) == "no order for 190 days, after a single order (raises risk)"
+    same_day = row.copy()
+    same_day["avg_interpurchase_days"] = 0.03  # many orders on one day: no 6,000x ratios
+    assert "less than a day apart" in in_words("recency", same_day, 0.2)
 
 
-def test_every_model_input_has_words(data: tuple) -> None:
-    inputs, _, matrix = data
-    for feature in matrix.columns:
-        assert in_words(feature, inputs.iloc[0], 1.0).endswith("(raises risk)"), feature
+def test_every_model_input_belongs_to_exactly_one_factor(data: tuple) -> None:
+    _, _, matrix = data
+    assigned = [feature for features, _ in FACTORS.values() for feature in features]
+    assert sorted(assigned) == sorted(matrix.columns)
