@@ -12,17 +12,10 @@ only: nothing here tunes anything, and nothing may be tuned on these dates.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import duckdb
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-REAL_DATA = PROJECT_DIR.parent / "shared" / "data" / "online_retail.csv.gz"
-RETAIL = Path(sys.executable).parent / "retail"
+from scratch import REAL_DATA, loaded_warehouse, run
 
 BARS = (
     ("churn", "chosen", "roc_auc", 0.76),
@@ -40,32 +33,14 @@ VERSUS_BGNBD = (
 )
 
 
-def run(args: list[str], env: dict[str, str]) -> str:
-    completed = subprocess.run([str(RETAIL), *args], env=env, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise SystemExit(f"retail {' '.join(args)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-2000:]}")
-    return completed.stdout
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--as-of-dates", default="2011-06-10,2011-09-10")
     parser.add_argument("--data", type=Path, default=REAL_DATA)
     args = parser.parse_args()
-    if not args.data.exists():
-        raise SystemExit(f"real dataset not found at {args.data}")
-    with tempfile.TemporaryDirectory(prefix="retail-backtest-") as tmp:
-        warehouse = Path(tmp) / "retail.duckdb"
-        env = {
-            **os.environ,
-            "RETAIL_WAREHOUSE": str(warehouse),
-            "DBT_TARGET_PATH": f"{tmp}/target",
-            "DBT_LOG_PATH": f"{tmp}/logs",
-        }
-        env.pop("MLFLOW_TRACKING_URI", None)
-        run(["ingest", str(args.data)], env)
+    with loaded_warehouse(args.data, "retail-backtest-") as (folder, env):
         print(run(["backtest", "--as-of-dates", args.as_of_dates], env))
-        con = duckdb.connect(str(Path(tmp) / "backtest" / "backtest.duckdb"), read_only=True)
+        con = duckdb.connect(str(folder / "backtest" / "backtest.duckdb"), read_only=True)
         rows = con.execute("select as_of_date, model_name, metric, value from backtest_metrics").fetchall()
         con.close()
     values = {(str(day), model, metric): value for day, model, metric, value in rows}

@@ -11,18 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import duckdb
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-REAL_DATA = PROJECT_DIR.parent / "shared" / "data" / "online_retail.csv.gz"
-RETAIL = Path(sys.executable).parent / "retail"
+from scratch import REAL_DATA, loaded_warehouse, run
 
 BARS = (
     # (family, model, metric, bar, higher is better)
@@ -32,6 +25,7 @@ BARS = (
     ("churn", "chosen", "log_loss", None, False),
     ("churn", "logistic", "roc_auc", None, True),
     ("churn", "xgboost", "roc_auc", None, True),
+    ("churn", "ensemble", "roc_auc", None, True),
     ("churn", "recency_baseline", "roc_auc", None, True),
     ("churn", "bgnbd_baseline", "roc_auc", None, True),
     ("churn", "chosen", "decision_threshold", None, True),
@@ -49,31 +43,14 @@ BARS = (
 )
 
 
-def run(args: list[str], env: dict[str, str]) -> None:
-    completed = subprocess.run([str(RETAIL), *args], env=env, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise SystemExit(f"retail {' '.join(args)} failed:\n{completed.stdout[-3000:]}\n{completed.stderr[-2000:]}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--as-of-date", default="2011-09-10")
     parser.add_argument("--algorithm", default="kmeans", choices=["kmeans", "minibatch_kmeans", "gmm", "dbscan"])
     parser.add_argument("--data", type=Path, default=REAL_DATA)
     args = parser.parse_args()
-    if not args.data.exists():
-        raise SystemExit(f"real dataset not found at {args.data}")
-
-    with tempfile.TemporaryDirectory(prefix="retail-models-") as tmp:
-        warehouse = Path(tmp) / "retail.duckdb"
-        env = {
-            **os.environ,
-            "RETAIL_WAREHOUSE": str(warehouse),
-            "DBT_TARGET_PATH": f"{tmp}/target",
-            "DBT_LOG_PATH": f"{tmp}/logs",
-        }
-        env.pop("MLFLOW_TRACKING_URI", None)
-        run(["ingest", str(args.data)], env)
+    with loaded_warehouse(args.data, "retail-models-") as (folder, env):
+        warehouse = folder / "retail.duckdb"
         started = time.perf_counter()
         run(
             [

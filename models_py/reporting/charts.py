@@ -133,10 +133,10 @@ def value_risk_bubbles(segments: Sequence[dict[str, Any]]) -> str:
 
 
 def size_trend(history: Sequence[dict[str, Any]]) -> str:
-    """Customers per segment at every recorded build, one line per segment."""
+    """Customers per segment (by id) at every recorded build, one line per segment."""
     left, right, bottom, top = _plot_area()
     dates: list[date] = sorted({row["as_of_date"] for row in history})
-    names = sorted({str(row["segment_name"]) for row in history})
+    names = {row["segment_id"]: str(row["segment_name"]) for row in history}
     y_ticks = nice_ticks(0.0, max([1, *(row["customers"] for row in history)]) * 1.1)
     x = Scale(0, max(len(dates) - 1, 1), left + 20, right - 20)
     y = Scale(y_ticks[0], y_ticks[-1], bottom, top)
@@ -145,20 +145,22 @@ def size_trend(history: Sequence[dict[str, Any]]) -> str:
     for position, day in enumerate(dates):
         if position % step == 0 or position == len(dates) - 1:
             body.append(_label(x(position), bottom + 16, str(day)))
-    for index, name in enumerate(names):
-        colour = PALETTE[index % len(PALETTE)]
-        points = sorted((dates.index(row["as_of_date"]), row) for row in history if row["segment_name"] == name)
+    colours = {segment_id: PALETTE[index % len(PALETTE)] for index, segment_id in enumerate(sorted(names))}
+    for segment_id, colour in colours.items():
+        rows = sorted((row for row in history if row["segment_id"] == segment_id), key=lambda row: row["as_of_date"])
+        points = [(x(dates.index(row["as_of_date"])), y(row["customers"]), row) for row in rows]
         if len(points) > 1:
-            path = " ".join(f"{x(position):.1f},{y(row['customers']):.1f}" for position, row in points)
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in points)
             body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for position, row in points:
+        name = escape(names[segment_id])
+        for px, py, row in points:
             body.append(
-                f'<g class="mark" data-segment="{escape(name)}" data-as-of-date="{row["as_of_date"]}" '
-                f'data-customers="{row["customers"]}"><title>{escape(name)} at {row["as_of_date"]}: '
-                f'{row["customers"]:,} customers</title><circle cx="{x(position):.1f}" '
-                f'cy="{y(row["customers"]):.1f}" r="4" fill="{colour}"/></g>'
+                f'<g class="mark" data-segment="{name}" data-segment-id="{segment_id}" '
+                f'data-as-of-date="{row["as_of_date"]}" data-customers="{row["customers"]}">'
+                f"<title>{name} at {row['as_of_date']}: {row['customers']:,} customers</title>"
+                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{colour}"/></g>'
             )
-    body += _legend(right - 150, top + 4, [(name, PALETTE[index % len(PALETTE)]) for index, name in enumerate(names)])
+    body += _legend(right - 150, top + 4, [(names[segment_id], colour) for segment_id, colour in colours.items()])
     return _svg("chart-size-trend", "Segment sizes over builds", body)
 
 

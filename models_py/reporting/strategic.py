@@ -152,14 +152,24 @@ order by rule_order
 
 RAW_ROWS_SQL = "select sum(rows_affected) as raw_rows from marts.data_quality"
 
-# Sizes at every recorded build, named as the segments are called now (ids are stable, names may change).
+# Sizes at every recorded build, by segment id (stable across refits), named as the segment is called now;
+# an id no longer in use keeps its last name, marked as former.
 SIZE_HISTORY_SQL = """
+with
+
+last_names as (
+    select segment_id, arg_max(segment_name, as_of_date) as segment_name
+    from reporting.segment_size_history
+    group by segment_id
+)
+
 select
     history.as_of_date,
     history.segment_id,
-    coalesce(summary.segment_name, history.segment_name) as segment_name,
+    coalesce(summary.segment_name, 'former ' || last_names.segment_name) as segment_name,
     history.customers
 from reporting.segment_size_history as history
+inner join last_names on history.segment_id = last_names.segment_id
 left join reporting.segment_summary as summary on history.segment_id = summary.segment_id
 order by history.as_of_date, history.segment_id
 """

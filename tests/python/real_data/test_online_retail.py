@@ -362,7 +362,7 @@ def test_real_data_contacts_only_customers_worth_it_and_the_report_says_so(real_
     )
     text = " ".join((real_build.root / "reports" / "strategic_report.md").read_text().split())
 
-    assert 0 < contacted < customers  # type: ignore[operator]
+    assert 0 < contacted < 0.95 * customers  # type: ignore[operator]  # 97% was contacted before issue 12
     assert realised["net_benefit_expected_value_rule"] > realised["net_benefit_contact_everybody"]  # type: ignore[operator]
     assert f"contacting the {contacted:,} customers worth it" in text
     assert f"an expected net benefit of **{float(net):,.0f}**" in text  # type: ignore[arg-type]
