@@ -14,11 +14,12 @@ run: setup
 	$(UV) run retail build
 
 # Set up, then run every check: lint, types, and the pytest suite (unit, dbt
-# build integration, real data, the Evidence site). Two workers: most tests
-# wait on dbt or npm; tests sharing a built warehouse stay on one worker
-# (xdist_group), so it is built once.
+# build integration, real data, the Evidence site). Three workers on two cores:
+# builds wait on disk (warehouse and publication copies, MLflow) as much as on
+# the CPU; tests sharing a built warehouse stay on one worker (xdist_group), so
+# it is built once.
 test: lint
-	$(UV) run pytest -n 2 --dist loadgroup
+	$(UV) run pytest -n 3 --dist loadgroup
 
 lint: setup
 	$(UV) run ruff check models_py tests bench dbt_project
