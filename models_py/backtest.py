@@ -41,6 +41,7 @@ class Horizons:
 class DateResult:
     as_of_date: date
     seconds: float
+    churn_model: str  # the candidate the build chose (logistic, xgboost, ensemble)
     metrics: pd.DataFrame  # family, model_name, metric, value, customers
 
 
@@ -204,7 +205,8 @@ def backtest_date(
         scored = scored_outcomes(con, as_of, horizon)
     random_state = int(str(variables.get("random_state", project_var(settings.project_dir, "random_state"))))
     metrics = realised_metrics(scored, horizon, random_state)
-    return DateResult(as_of, (datetime.now(UTC) - started).total_seconds(), metrics)
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    return DateResult(as_of, seconds, str(scored["churn_model"].iloc[0]), metrics)
 
 
 def save_results(path: Path, results: list[DateResult], horizon: Horizons, memory_limit: str) -> None:

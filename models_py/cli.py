@@ -428,7 +428,10 @@ def backtest(as_of_dates: str, vars_yaml: str | None, keep: bool) -> None:
     _, variables = _split_vars(("--vars", vars_yaml) if vars_yaml else ())
 
     def progress(result: DateResult) -> None:
-        click.echo(f"built and measured {result.as_of_date} in {result.seconds:.0f} s", err=True)
+        click.echo(
+            f"built and measured {result.as_of_date} in {result.seconds:.0f} s (churn model: {result.churn_model})",
+            err=True,
+        )
 
     results = run_backtest(settings, dates, variables, progress, keep=keep)
     table = results_table(results)

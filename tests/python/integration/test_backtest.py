@@ -34,7 +34,7 @@ def test_backtest_metrics_equal_sklearn_on_the_real_outcomes(demo_build: Workspa
 
     result = workspace.run("backtest", "--as-of-dates", as_of.isoformat(), "--keep", check=True)
 
-    assert "roc_auc" in result.stdout and as_of.isoformat() in result.stdout
+    assert "roc_auc" in result.stdout and as_of.isoformat() in result.stdout and "churn model: " in result.stderr
     built = workspace.warehouse.parent / "backtest" / as_of.isoformat() / "retail.duckdb"
     features = _frame(built, "select customer_id, last_ordered_at from marts.customer_features")
     assert features["last_ordered_at"].max() < pd.Timestamp(as_of)  # the build saw only the past
