@@ -34,9 +34,9 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from models_py.api import CustomerFeatures  # noqa: E402
-from models_py.features import MODEL_FEATURES  # noqa: E402
+from models_py.ml.features import MODEL_FEATURES  # noqa: E402
 from models_py.publish import open_published  # noqa: E402
+from models_py.serving.api import CustomerFeatures  # noqa: E402
 from models_py.settings import Settings  # noqa: E402
 
 RETAIL = Path(sys.executable).parent / "retail"

@@ -20,11 +20,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from models_py.bgnbd import PurchaseModels
 from models_py.dbt_runner import DbtSession
 from models_py.errors import RetailError
-from models_py.evaluation import classification_metrics, expected_calibration_error, regression_metrics
-from models_py.ingest import create_raw_tables
+from models_py.ingest.loading import create_raw_tables
+from models_py.ml.bgnbd import PurchaseModels
+from models_py.ml.evaluation import classification_metrics, expected_calibration_error, regression_metrics
 from models_py.settings import Settings, default_published_path, project_var
 from models_py.warehouse import connect, table_exists
 

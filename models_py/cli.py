@@ -13,10 +13,10 @@ import click
 
 from models_py.backtest import DateResult, results_table, run_backtest
 from models_py.dbt_runner import DbtOutcome, run_dbt
-from models_py.demo_data import DemoDataConfig, write_demo_data
 from models_py.errors import RetailError
-from models_py.ingest import CURRENT_LOADS, ingest_file
-from models_py.mapping import load_mapping
+from models_py.ingest.demo_data import DemoDataConfig, write_demo_data
+from models_py.ingest.loading import CURRENT_LOADS, ingest_file
+from models_py.ingest.mapping import load_mapping
 from models_py.publish import Publication, open_published, publish, read_publication
 from models_py.replay import BatchResult, ReplayOptions, replay_settings, run_replay
 from models_py.reporting.evidence import export_evidence
@@ -225,7 +225,7 @@ def serve(host: str, port: int, insecure: bool) -> None:
         )
     import uvicorn
 
-    from models_py.api import create_app
+    from models_py.serving.api import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port)
 

@@ -18,7 +18,7 @@ from typing import Literal
 
 from models_py.dbt_runner import DbtOutcome, DbtSession
 from models_py.errors import RetailError
-from models_py.ingest import create_raw_tables
+from models_py.ingest.loading import create_raw_tables
 from models_py.settings import Settings, default_published_path, project_var
 from models_py.warehouse import connect
 

@@ -6,10 +6,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from models_py import churn
-from models_py.features import design_matrix
-from models_py.tracking import registered_version
-from models_py.training_sets import with_purchase_features
+from models_py.ml import churn
+from models_py.ml.features import design_matrix
+from models_py.ml.tracking import registered_version
+from models_py.ml.training_sets import with_purchase_features
 from tests.python.conftest import Workspace
 
 

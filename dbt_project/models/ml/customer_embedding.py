@@ -1,5 +1,5 @@
-from models_py.config import model_configs
-from models_py.segmentation import embed_customers
+from models_py.ml.config import model_configs
+from models_py.ml.segmentation import embed_customers
 
 
 def model(dbt, session):

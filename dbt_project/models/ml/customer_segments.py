@@ -1,6 +1,6 @@
-from models_py.config import model_configs
-from models_py.retraining import planned
-from models_py.segmentation import segment_customers
+from models_py.ml.config import model_configs
+from models_py.ml.retraining import planned
+from models_py.ml.segmentation import segment_customers
 
 
 def model(dbt, session):

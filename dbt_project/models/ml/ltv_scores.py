@@ -1,6 +1,6 @@
-from models_py.config import model_configs
-from models_py.ltv import fit_and_score
-from models_py.retraining import planned
+from models_py.ml.config import model_configs
+from models_py.ml.ltv import fit_and_score
+from models_py.ml.retraining import planned
 
 
 def model(dbt, session):

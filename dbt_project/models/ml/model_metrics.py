@@ -1,5 +1,5 @@
-from models_py.config import model_configs
-from models_py.tracking import model_metrics_table
+from models_py.ml.config import model_configs
+from models_py.ml.tracking import model_metrics_table
 
 
 def model(dbt, session):

@@ -1,5 +1,5 @@
-from models_py.config import model_configs
-from models_py.purchase_forecast import forecast
+from models_py.ml.config import model_configs
+from models_py.ml.purchase_forecast import forecast
 
 
 def model(dbt, session):

@@ -1,6 +1,6 @@
-from models_py.config import model_configs
-from models_py.retraining import FAMILIES, plan_table
-from models_py.tracking import champion
+from models_py.ml.config import model_configs
+from models_py.ml.retraining import FAMILIES, plan_table
+from models_py.ml.tracking import champion
 
 
 def model(dbt, session):

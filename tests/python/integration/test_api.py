@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from models_py.api import CustomerFeatures, create_app
-from models_py.features import MODEL_FEATURES
+from models_py.ml.features import MODEL_FEATURES
+from models_py.serving.api import CustomerFeatures, create_app
 from tests.python.conftest import Workspace, copy_workspace
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from models_py.retraining import FAMILIES
-from models_py.tracking import champion
+from models_py.ml.retraining import FAMILIES
+from models_py.ml.tracking import champion
 from tests.python.conftest import Workspace, make_workspace
 from tests.python.exports import demo_lines, is_service_code
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models_py.features import MODEL_FEATURES
+from models_py.ml.features import MODEL_FEATURES
 
 
 def customer_features(customers: int, seed: int, as_of_date: str = "2011-09-10") -> pd.DataFrame:

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from models_py.api import EXAMPLE_FEATURES, PredictRequest, create_app
 from models_py.publish import MANIFEST_SELECT
+from models_py.serving.api import EXAMPLE_FEATURES, PredictRequest, create_app
 from models_py.settings import Settings
 
 

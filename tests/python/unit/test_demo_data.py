@@ -6,8 +6,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models_py.demo_data import HEADER, DemoDataConfig, write_demo_data
 from models_py.errors import RetailError
+from models_py.ingest.demo_data import HEADER, DemoDataConfig, write_demo_data
 
 SMALL = DemoDataConfig(rows=40_000, seed=7)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models_py.evaluation import (
+from models_py.ml.evaluation import (
     ContactEconomics,
     classification_metrics,
     contact_policies,

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from models_py.errors import RetailError
-from models_py.ingest import detect_format, ingest_file
-from models_py.mapping import parse_mapping
+from models_py.ingest.loading import detect_format, ingest_file
+from models_py.ingest.mapping import parse_mapping
 
 HEADER_I = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
 ROWS_I = [

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models_py.csv_files import duckdb_reason, legacy_encoding_of
 from models_py.errors import RetailError
-from models_py.ingest import ingest_file
-from models_py.mapping import parse_mapping
+from models_py.ingest.csv_files import duckdb_reason, legacy_encoding_of
+from models_py.ingest.loading import ingest_file
+from models_py.ingest.mapping import parse_mapping
 from tests.python.exports import SHOPIFY_MAPPING
 
 HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from models_py.errors import RetailError
-from models_py.mapping import load_mapping, parse_mapping, quote_identifier, resolve_mapping
+from models_py.ingest.mapping import load_mapping, parse_mapping, quote_identifier, resolve_mapping
 
 ONLINE_RETAIL_I = [
     "InvoiceNo",

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models_py import churn, ltv, segmentation
-from models_py.bgnbd import BgNbd, GammaGamma, PurchaseModels
-from models_py.config import ChurnConfig, LtvConfig, SegmentationConfig
 from models_py.errors import RetailError
-from models_py.features import design_matrix
-from models_py.purchase_forecast import forecast
-from models_py.retraining import RETRAIN, Decision
-from models_py.tracking import champion, model_metrics_table, run_params
-from models_py.training_sets import training_sets, with_purchase_features
+from models_py.ml import churn, ltv, segmentation
+from models_py.ml.bgnbd import BgNbd, GammaGamma, PurchaseModels
+from models_py.ml.config import ChurnConfig, LtvConfig, SegmentationConfig
+from models_py.ml.features import design_matrix
+from models_py.ml.purchase_forecast import forecast
+from models_py.ml.retraining import RETRAIN, Decision
+from models_py.ml.tracking import champion, model_metrics_table, run_params
+from models_py.ml.training_sets import training_sets, with_purchase_features
 from tests.python.unit.synthetic import customer_features, training_snapshots
 
 
@@ -296,7 +296,7 @@ def test_assignment_model_reproduces_the_segments() -> None:
 
 
 def test_artifacts_are_stored_beside_the_sqlite_store(tracking_uri: str, tmp_path: Path) -> None:
-    from models_py.tracking import artifact_location
+    from models_py.ml.tracking import artifact_location
 
     assert artifact_location(tracking_uri) == (tmp_path / "mlartifacts").as_uri()
     assert artifact_location("http://127.0.0.1:5000") is None

@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from scipy.special import logit
 
-from models_py.bgnbd import PurchaseModels
-from models_py.churn import make_classifier
-from models_py.config import ChurnConfig
-from models_py.features import design_matrix
-from models_py.reasons import FACTORS, in_words, top_reasons
-from models_py.training_sets import with_purchase_features
+from models_py.ml.bgnbd import PurchaseModels
+from models_py.ml.churn import make_classifier
+from models_py.ml.config import ChurnConfig
+from models_py.ml.features import design_matrix
+from models_py.ml.reasons import FACTORS, in_words, top_reasons
+from models_py.ml.training_sets import with_purchase_features
 from tests.python.unit.synthetic import training_snapshots
 
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from models_py.errors import RetailError
-from models_py.ingest import ingest_file
+from models_py.ingest.loading import ingest_file
 from models_py.replay import ReplayOptions, plan_batches
 from tests.python.unit.test_ingest import HEADER_I, write_csv
 

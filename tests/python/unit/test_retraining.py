@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from models_py.errors import RetailError
-from models_py.retraining import Champion, decide, parse_policy, plan_table, planned
+from models_py.ml.retraining import Champion, decide, parse_policy, plan_table, planned
 
 CHAMPION = Champion("churn", 3, "run-3", "file:///m", "2011-09-01", "2011-06-03", "abc")
 

@@ -29,12 +29,12 @@ from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, RobustScaler
 
-from models_py.config import SegmentationConfig
 from models_py.errors import RetailError
-from models_py.features import CUSTOMER_ID, as_of_date_of, validate_frame
-from models_py.outputs import output_frame
-from models_py.retraining import RETRAIN, Champion, Decision
-from models_py.tracking import load_model, run_json, run_params, start_run
+from models_py.ml.config import SegmentationConfig
+from models_py.ml.features import CUSTOMER_ID, as_of_date_of, validate_frame
+from models_py.ml.outputs import output_frame
+from models_py.ml.retraining import RETRAIN, Champion, Decision
+from models_py.ml.tracking import load_model, run_json, run_params, start_run
 
 SEGMENT_FEATURES = ("recency_days", "frequency", "monetary", "avg_order_value", "unique_products", "tenure_days")
 NOISE_SEGMENT = -1
@@ -68,6 +68,11 @@ def segment_inputs(features: pd.DataFrame) -> pd.DataFrame:
 
 def _log1p_non_negative(values: np.ndarray) -> np.ndarray:
     return np.asarray(np.log1p(np.clip(values, 0, None)))
+
+
+# The registered model is cloudpickled and refers to this function by its module path: a model saved
+# under another path cannot be loaded, so the path is part of the config fingerprint (retrain, not crash).
+PICKLED_REFERENCES = (f"{_log1p_non_negative.__module__}.{_log1p_non_negative.__qualname__}",)
 
 
 def space_transformer(features: pd.DataFrame) -> Pipeline:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from models_py.errors import RetailError
-from models_py.retraining import Champion
+from models_py.ml.retraining import Champion
 
 _MAX_PARAM_LENGTH = 500
 # Warnings we act on already: the requirements are passed explicitly (pip is

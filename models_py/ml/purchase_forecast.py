@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from models_py.bgnbd import BgNbd
-from models_py.features import CUSTOMER_ID
+from models_py.ml.bgnbd import BgNbd
+from models_py.ml.features import CUSTOMER_ID
 
 FORECAST_SCHEMA = {
     CUSTOMER_ID: "string",

@@ -23,10 +23,10 @@ import duckdb
 import pandas as pd
 
 from models_py.errors import RetailError
-from models_py.evaluation import ContactEconomics
+from models_py.ml.evaluation import ContactEconomics
+from models_py.ml.retraining import FAMILIES
+from models_py.ml.scoring import ScoringModels
 from models_py.publish import Publication, connect_published, one_row, read_publication, records
-from models_py.retraining import FAMILIES
-from models_py.scoring import ScoringModels
 
 CUSTOMER_SQL = "select * from reporting.customer_scores where customer_id = ?"
 CUSTOMERS_SQL = "select * from reporting.customer_scores where customer_id in (select unnest(cast(? as varchar[])))"

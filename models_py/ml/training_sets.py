@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from models_py.bgnbd import PurchaseModels
-from models_py.features import CUSTOMER_ID, MODEL_FEATURES, validate_frame
+from models_py.ml.bgnbd import PurchaseModels
+from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, validate_frame
 
 MIN_ROWS = 50
 SNAPSHOT_COLUMNS = (

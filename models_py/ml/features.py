@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from models_py.bgnbd import PURCHASE_FEATURES
 from models_py.errors import RetailError
+from models_py.ml.bgnbd import PURCHASE_FEATURES
 
 CUSTOMER_ID = "customer_id"
 MODEL_FEATURES = (

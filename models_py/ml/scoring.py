@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from models_py import churn, ltv, segmentation
-from models_py.features import MODEL_FEATURES
-from models_py.retraining import FAMILIES, Champion
-from models_py.tracking import registered_version
+from models_py.ml import churn, ltv, segmentation
+from models_py.ml.features import MODEL_FEATURES
+from models_py.ml.retraining import FAMILIES, Champion
+from models_py.ml.tracking import registered_version
 
 # As named in reporting.customer_scores.
 CHURN_REASON_COLUMNS = ("churn_reason_1", "churn_reason_2", "churn_reason_3")

@@ -16,14 +16,14 @@ import numpy as np
 import pandas as pd
 from xgboost import XGBRegressor
 
-from models_py.bgnbd import PurchaseModels
-from models_py.config import XGB_TREE_PARAMS, LtvConfig
-from models_py.evaluation import regression_metrics
-from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
-from models_py.outputs import output_frame
-from models_py.retraining import RETRAIN, Champion, Decision
-from models_py.tracking import load_model, run_params, start_run
-from models_py.training_sets import training_sets, with_purchase_features
+from models_py.ml.bgnbd import PurchaseModels
+from models_py.ml.config import XGB_TREE_PARAMS, LtvConfig
+from models_py.ml.evaluation import regression_metrics
+from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
+from models_py.ml.outputs import output_frame
+from models_py.ml.retraining import RETRAIN, Champion, Decision
+from models_py.ml.tracking import load_model, run_params, start_run
+from models_py.ml.training_sets import training_sets, with_purchase_features
 
 LTV_SCHEMA = {CUSTOMER_ID: "string", "predicted_ltv": "float64", "ltv_horizon_days": "int64"}
 

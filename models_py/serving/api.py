@@ -23,8 +23,8 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from models_py.errors import RetailError
-from models_py.scoring import CHURN_REASON_COLUMNS
-from models_py.serving import LivePublication, LoadedPublication
+from models_py.ml.scoring import CHURN_REASON_COLUMNS
+from models_py.serving.live import LivePublication, LoadedPublication
 from models_py.settings import Settings
 
 MAX_DAYS = 36_500  # a hundred years of history

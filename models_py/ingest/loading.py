@@ -20,7 +20,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from models_py.csv_files import (
+from models_py.errors import RetailError
+from models_py.ingest.csv_files import (
     DEFAULT_MAX_LINE_SIZE,
     CsvDialect,
     duckdb_reason,
@@ -30,8 +31,7 @@ from models_py.csv_files import (
     sniff_dialect,
     utf8_copy,
 )
-from models_py.errors import RetailError
-from models_py.mapping import (
+from models_py.ingest.mapping import (
     CANONICAL_FIELDS,
     LINE_AMOUNT_FIELDS,
     NUMERIC_FIELDS,

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, cast
 
-from models_py.retraining import RetrainPolicy, parse_policy
+from models_py.ml.retraining import RetrainPolicy, parse_policy
 
 SegmentationAlgorithm = Literal["kmeans", "minibatch_kmeans", "gmm", "dbscan"]
 EmbeddingMethod = Literal["pca", "umap"]
@@ -97,13 +97,13 @@ class ModelConfigs:
     force_retrain: bool = False
 
     def fingerprint(self, family: str) -> str:
-        from models_py.bgnbd import PURCHASE_FEATURES
-        from models_py.features import MODEL_FEATURES
+        from models_py.ml.bgnbd import PURCHASE_FEATURES
+        from models_py.ml.features import MODEL_FEATURES
 
         if family == "segmentation":
-            from models_py.segmentation import SEGMENT_FEATURES
+            from models_py.ml.segmentation import PICKLED_REFERENCES, SEGMENT_FEATURES
 
-            return fingerprint(self.segmentation, SEGMENT_FEATURES)
+            return fingerprint(self.segmentation, SEGMENT_FEATURES, PICKLED_REFERENCES)
         return fingerprint(self.churn if family == "churn" else self.ltv, MODEL_FEATURES, PURCHASE_FEATURES)
 
 

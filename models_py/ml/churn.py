@@ -24,16 +24,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
 
-from models_py.bgnbd import PurchaseModels
-from models_py.config import XGB_TREE_PARAMS, ChurnCandidate, ChurnConfig
-from models_py.evaluation import ContactEconomics, classification_metrics, contact_policies, reliability_table
-from models_py.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
-from models_py.ltv import fit_regressor
-from models_py.outputs import output_frame
-from models_py.reasons import TOP_REASONS, top_reasons
-from models_py.retraining import RETRAIN, Champion, Decision
-from models_py.tracking import load_model, run_params, start_run
-from models_py.training_sets import training_sets, with_purchase_features
+from models_py.ml.bgnbd import PurchaseModels
+from models_py.ml.config import XGB_TREE_PARAMS, ChurnCandidate, ChurnConfig
+from models_py.ml.evaluation import ContactEconomics, classification_metrics, contact_policies, reliability_table
+from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
+from models_py.ml.ltv import fit_regressor
+from models_py.ml.outputs import output_frame
+from models_py.ml.reasons import TOP_REASONS, top_reasons
+from models_py.ml.retraining import RETRAIN, Champion, Decision
+from models_py.ml.tracking import load_model, run_params, start_run
+from models_py.ml.training_sets import training_sets, with_purchase_features
 
 LABEL = "is_churned"
 CHURN_SCHEMA = {

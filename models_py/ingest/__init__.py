@@ -1,0 +1,1 @@
+"""Getting transactions in: file reading, column mapping, loading into raw, demo data."""
