@@ -153,8 +153,10 @@ def realised_metrics(scored: pd.DataFrame, horizon: Horizons, random_state: int 
     churned = (scored["future_orders"] == 0).to_numpy(dtype=int)
     spend = scored["future_spend"].to_numpy(dtype=float)
     probabilities = scored["churn_probability"].to_numpy(dtype=float)
-    churn_purchase = PurchaseModels.fit(scored, horizon.churn_days, random_state).features(scored)
-    ltv_purchase = PurchaseModels.fit(scored, horizon.ltv_days, random_state).features(scored)
+    # The fit does not depend on the horizon: fit once, ask it about both horizons.
+    purchase_models = PurchaseModels.fit(scored, horizon.churn_days, random_state)
+    churn_purchase = purchase_models.features(scored)
+    ltv_purchase = replace(purchase_models, horizon_days=horizon.ltv_days).features(scored)
     chosen = {
         **classification_metrics(churned, probabilities),
         "calibration_error": expected_calibration_error(churned, probabilities),
