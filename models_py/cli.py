@@ -21,6 +21,8 @@ from models_py.publish import Publication, open_published, publish, read_publica
 from models_py.replay import BatchResult, ReplayOptions, replay_settings, run_replay
 from models_py.reporting.evidence import export_evidence
 from models_py.reporting.strategic import write_strategic_report
+from models_py.saved_vars import read_saved_vars, saved_vars_path
+from models_py.serving.jobs import control_requested, stop_was_requested
 from models_py.settings import API_KEY_ENV, Settings
 from models_py.warehouse import connect, table_exists
 
@@ -125,6 +127,10 @@ def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> 
         result = ingest_file(target, settings.warehouse_path, memory_limit=settings.memory_limit)
         click.echo(f"load {result.load_id}: {result.rows:,} demo rows into raw.transactions")
     args, variables = _split_vars(dbt_args)
+    saved = read_saved_vars(saved_vars_path(settings.warehouse_path))
+    if saved:
+        click.echo(f"vars saved in {saved_vars_path(settings.warehouse_path)}: {saved}")
+        variables = {**saved, **variables}
     if as_of_date:
         variables["as_of_date"] = as_of_date
     outcome = run_dbt(settings, ["build", *args], variables=variables)
@@ -228,6 +234,46 @@ def serve(host: str, port: int, insecure: bool) -> None:
     from models_py.serving.api import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=int, default=8501, show_default=True, help="Port to listen on.")
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Listen on a non-loopback interface (the dashboard has no login: anyone who "
+    "reaches it sees customer data and can start builds).",
+)
+def dashboard(host: str, port: int, insecure: bool) -> None:
+    """Start the interactive dashboard (Streamlit) on the published warehouse.
+
+    Pages: Overview, Segments (and a comparison of algorithms), Customers, Movements (and
+    the streaming simulation), Data (upload, map, ingest, build) and Models. Builds,
+    ingests and replays it starts run in the background, one at a time.
+    """
+    settings = Settings.from_env()
+    if not insecure and not _is_loopback(host):
+        raise RetailError(
+            f"--host {host} would serve customer data and build controls to the network without a login: "
+            "put the dashboard behind an authenticating proxy and pass --insecure"
+        )
+    from streamlit.web import cli as streamlit_cli
+
+    script = Path(__file__).resolve().parent / "serving" / "dashboard.py"
+    os.environ.update(settings.dbt_env())  # the background jobs and the pages use the same warehouse
+    sys.argv = [
+        "streamlit",
+        "run",
+        str(script),
+        f"--server.address={host}",
+        f"--server.port={port}",
+        f"--server.maxUploadSize={settings.upload_limit_mb}",
+        "--server.headless=true",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]
+    sys.exit(streamlit_cli.main())
 
 
 def _is_loopback(host: str) -> bool:
@@ -339,6 +385,7 @@ def replay(
     target = replay_settings(settings, into or settings.warehouse_path.parent / "replay" / "retail.duckdb")
     if force:
         target.warehouse_path.unlink(missing_ok=True)
+        target.published_path.unlink(missing_ok=True)
         Path(target.tracking_uri.removeprefix("sqlite:///")).unlink(missing_ok=True)
     options = ReplayOptions(
         by=by,  # type: ignore[arg-type]
@@ -360,11 +407,19 @@ def replay(
                 f"{time.perf_counter() - started:7.0f}s elapsed"
             )
             bar.update(1)
+            if not sys.stderr.isatty():
+                # Without a terminal the bar is not redrawn: one line per batch (the dashboard reads them).
+                click.echo(
+                    f"batch {result.batch.number} of {total}: {result.batch.label}, {result.batch.rows:,} rows, "
+                    f"{time.perf_counter() - started:.0f}s elapsed",
+                    err=True,
+                )
 
-        results = run_replay(target, settings.warehouse_path, options, on_batch)
+        results = run_replay(target, settings.warehouse_path, options, on_batch, control_requested)
     elapsed = time.perf_counter() - started
+    stopped = " (stopped on request)" if stop_was_requested() else ""
     click.echo(
-        f"replayed {len(results)} batches ({sum(r.batch.rows for r in results):,} rows) into "
+        f"replayed {len(results)} batches{stopped} ({sum(r.batch.rows for r in results):,} rows) into "
         f"{target.warehouse_path} in {elapsed:.0f}s; {failed_tests} failing data tests (see logs/dbt.log)"
     )
     _echo_replay_summary(target)

@@ -33,8 +33,14 @@ from models_py.settings import default_published_path
 from models_py.warehouse import connect, table_exists
 
 PUBLISHED_SCHEMAS = ("marts", "ml", "reporting")
-# Seeds that reporting tables are joined to in BI (action rationale, rule trade-offs, RFM segment meanings).
-REFERENCE_TABLES = (("raw", "retention_playbook"), ("raw", "exclusion_rules"), ("raw", "rfm_segments"))
+# Seeds that reporting tables are joined to in BI (action rationale, rule trade-offs, RFM segment meanings), and
+# raw.loads: the dashboard's Data page lists the loads, and it never opens the warehouse.
+REFERENCE_TABLES = (
+    ("raw", "retention_playbook"),
+    ("raw", "exclusion_rules"),
+    ("raw", "rfm_segments"),
+    ("raw", "loads"),
+)
 STORAGE_VERSION = "v1.0.0"
 MANIFEST_TABLE = "reporting.publication"
 # Point lookups by customer (the API, BI drill-downs) use an ART index.

@@ -66,6 +66,11 @@ def replay_settings(settings: Settings, into: Path) -> Settings:
     )
 
 
+def default_start_days(project_dir: Path) -> int:
+    """Days after the first transaction where a replay starts by default: the history the first training needs."""
+    return 2 * int(str(project_var(project_dir, "churn_horizon_days"))) + _FIRST_BUILD_MARGIN_DAYS
+
+
 def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
@@ -186,11 +191,14 @@ def run_replay(
     source: Path,
     options: ReplayOptions,
     on_batch: Callable[[BatchResult, int], None] = lambda result, total: None,
+    stop_requested: Callable[[], bool] = lambda: False,
 ) -> list[BatchResult]:
     """Replay ``source``'s raw transactions into ``settings.warehouse_path`` (which must not exist yet).
 
     One dbt session serves every batch, so dbt parses the project once.
-    ``on_batch`` gets each result and the number of batches (for progress).
+    ``on_batch`` gets each result and the number of batches (for progress);
+    ``stop_requested`` is asked after each batch (it may also wait, to pause):
+    a stop leaves the warehouse as the last batch's build left it.
     A batch whose models fail stops the replay; failing data tests (drift, for
     example) are reported and the replay goes on, as a scheduler would.
     """
@@ -203,7 +211,7 @@ def run_replay(
         raise RetailError(f"--refit-every must be at least 1, got {options.refit_every}")
     scratch = target.with_name(target.stem + ".replay_rows.duckdb")
     scratch.unlink(missing_ok=True)
-    default_start = 2 * int(str(project_var(settings.project_dir, "churn_horizon_days"))) + _FIRST_BUILD_MARGIN_DAYS
+    default_start = default_start_days(settings.project_dir)
     try:
         batches = plan_batches(source, scratch, options, default_start)
         variables: dict[str, object] = {}
@@ -225,6 +233,8 @@ def run_replay(
                     f"replay stopped at batch {batch.number} ({batch.label}): dbt failed on "
                     f"{', '.join(broken)}; see logs/dbt.log"
                 )
+            if stop_requested():
+                break
         return results
     finally:
         scratch.unlink(missing_ok=True)

@@ -21,6 +21,8 @@ TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 PUBLISHED_ENV = "RETAIL_PUBLISHED_WAREHOUSE"
 REPORTS_DIR_ENV = "RETAIL_REPORTS_DIR"
 API_KEY_ENV = "RETAIL_API_KEY"
+UPLOAD_LIMIT_ENV = "RETAIL_UPLOAD_LIMIT_MB"
+DEFAULT_UPLOAD_LIMIT_MB = 200
 # DuckDB's own default is 80% of RAM; at 50M rows a build then takes ~19 GB.
 # Capped, it spills to warehouse/*.tmp instead. profiles.yml has the same default.
 DEFAULT_MEMORY_LIMIT = "6GB"
@@ -80,6 +82,8 @@ class Settings:
         Where the strategic report is written (``RETAIL_REPORTS_DIR``, else ``reports/``).
     api_key:
         When set (``RETAIL_API_KEY``), the scoring API answers only requests carrying it.
+    upload_limit_mb:
+        Largest file the dashboard accepts for upload (``RETAIL_UPLOAD_LIMIT_MB``, else 200).
     """
 
     project_dir: Path
@@ -90,6 +94,7 @@ class Settings:
     published_path: Path = Path()
     reports_dir: Path = Path()
     api_key: str | None = None
+    upload_limit_mb: int = DEFAULT_UPLOAD_LIMIT_MB
 
     @property
     def demo_data_path(self) -> Path:
@@ -106,6 +111,12 @@ class Settings:
             raise RetailError(
                 f"{MAX_BAD_SHARE_ENV} must be a number between 0 and 1, got {env[MAX_BAD_SHARE_ENV]!r}"
             ) from None
+        try:
+            upload_limit_mb = int(env.get(UPLOAD_LIMIT_ENV) or DEFAULT_UPLOAD_LIMIT_MB)
+        except ValueError:
+            raise RetailError(
+                f"{UPLOAD_LIMIT_ENV} must be a whole number of megabytes, got {env[UPLOAD_LIMIT_ENV]!r}"
+            ) from None
         return cls(
             project_dir=project_dir,
             warehouse_path=warehouse,
@@ -115,6 +126,7 @@ class Settings:
             published_path=_path(env.get(PUBLISHED_ENV), project_dir, default_published_path(warehouse)),
             reports_dir=_path(env.get(REPORTS_DIR_ENV), project_dir, project_dir / "reports"),
             api_key=env.get(API_KEY_ENV) or None,
+            upload_limit_mb=upload_limit_mb,
         )
 
     def dbt_env(self) -> dict[str, str]:

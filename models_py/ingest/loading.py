@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from models_py.ingest.mapping import (
     LINE_AMOUNT_FIELDS,
     NUMERIC_FIELDS,
     ColumnMapping,
+    proposed_columns,
     quote_identifier,
     resolve_mapping,
 )
@@ -204,22 +206,7 @@ def ingest_file(
         if append and not force and table_exists(con, "raw", "loads"):
             _refuse_repeated_file(con, path, sha256)
         header, dialect = _read_source(con, path, file_format, mapping or ColumnMapping(), warehouse_path.parent)
-        mapping = resolve_mapping(header, mapping, str(path))
-        total = _count(con, "select count(*) from _source_raw")
-        if total == 0:
-            raise RetailError(f"{path}: has a header but no data rows")
-        if mapping.datetime_format is not None:
-            _check_datetime_format(con, mapping.datetime_format)
-        datetime_format = mapping.datetime_format or _detect_datetime_format(
-            con, path, mapping.columns["order_datetime"]
-        )
-        reading = Reading(
-            datetime_format=datetime_format,
-            decimal_separator=mapping.decimal_separator or _detect_decimal_separator(con, path, mapping),
-            encoding=dialect.encoding if dialect else None,
-            delimiter=dialect.delimiter if dialect else None,
-        )
-        _build_staged_rows(con, mapping, reading)
+        mapping, reading, total = _stage(con, path, header, dialect, mapping)
         bad_rows = _count(con, "select count(*) from _staged where _parse_error is not null")
         if bad_rows > max_bad_share * total:
             raise RetailError(_bad_rows_message(con, path, bad_rows, total, max_bad_share))
@@ -233,6 +220,92 @@ def ingest_file(
             rows=total,
             bad_rows=bad_rows,
         )
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    header: list[str],
+    dialect: CsvDialect | None,
+    mapping: ColumnMapping | None,
+) -> tuple[ColumnMapping, Reading, int]:
+    """Resolve the mapping, detect what it leaves open, and stage the rows (temp view ``_staged``)."""
+    mapping = resolve_mapping(header, mapping, str(path))
+    total = _count(con, "select count(*) from _source_raw")
+    if total == 0:
+        raise RetailError(f"{path}: has a header but no data rows")
+    if mapping.datetime_format is not None:
+        _check_datetime_format(con, mapping.datetime_format)
+    datetime_format = mapping.datetime_format or _detect_datetime_format(con, path, mapping.columns["order_datetime"])
+    reading = Reading(
+        datetime_format=datetime_format,
+        decimal_separator=mapping.decimal_separator or _detect_decimal_separator(con, path, mapping),
+        encoding=dialect.encoding if dialect else None,
+        delimiter=dialect.delimiter if dialect else None,
+    )
+    _build_staged_rows(con, mapping, reading)
+    return mapping, reading, total
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a load of the file would do, computed in memory before anything is written."""
+
+    header: list[str]
+    proposed: dict[str, str]  # canonical field -> column, as recognised from the header
+    errors: list[str]  # each problem that would refuse the load; empty: the load would succeed
+    mapping: ColumnMapping | None = None
+    reading: Reading | None = None
+    rows: int = 0
+    bad_rows: int = 0
+    head: pd.DataFrame | None = None  # the first rows as they would be parsed
+    bad_examples: pd.DataFrame | None = None  # the first rows kept with a parse error
+
+
+def preview_file(
+    path: Path, mapping: ColumnMapping | None = None, *, rows: int = 10, max_bad_share: float = 0.01
+) -> Preview:
+    """Read ``path`` as ``ingest_file`` would, in an in-memory database: header, proposed mapping, every
+    validation error, and the first rows parsed (customer id, order time, amounts)."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return Preview(header=[], proposed={}, errors=[f"{path}: file does not exist or is empty"])
+    header: list[str] = []
+    try:
+        file_format = detect_format(path)
+        with tempfile.TemporaryDirectory() as workdir, duckdb.connect() as con:
+            header, dialect = _read_source(con, path, file_format, mapping or ColumnMapping(), Path(workdir))
+            proposed = dict(proposed_columns(header))
+            mapping, reading, total = _stage(con, path, header, dialect, mapping)
+            bad_rows = _count(con, "select count(*) from _staged where _parse_error is not null")
+            errors = (
+                [_bad_rows_message(con, path, bad_rows, total, max_bad_share)]
+                if bad_rows > max_bad_share * total
+                else []
+            )
+            head = con.execute(_parsed_rows_sql(mapping, reading, "true", rows)).df()
+            bad = con.execute(_parsed_rows_sql(mapping, reading, "_parse_error is not null", rows)).df()
+    except RetailError as error:
+        return Preview(header=header, proposed=dict(proposed_columns(header)), errors=[str(error)])
+    return Preview(header, proposed, errors, mapping, reading, total, bad_rows, head, bad)
+
+
+def _parsed_rows_sql(mapping: ColumnMapping, reading: Reading, where: str, limit: int) -> str:
+    fmt = _sql_string(reading.datetime_format)
+    amounts = ["order_total"] if mapping.uses_order_total else list(LINE_AMOUNT_FIELDS)
+    parsed = ", ".join(
+        f"try_cast({number_text(name, reading.decimal_separator)} as double) as {name}" for name in amounts
+    )
+    optional = "".join(f", {name}" for name in ("order_id", "product_id", "country") if name in mapping.columns)
+    return f"""
+        select
+            _source_row_number as source_row, trim(customer_id) as customer_id{optional},
+            try_strptime(trim(order_datetime), {fmt}) as order_datetime, {parsed}, _parse_error as parse_error
+        from _staged
+        where {where}
+        order by _source_row_number
+        limit {int(limit)}
+    """
 
 
 def _check_datetime_format(con: duckdb.DuckDBPyConnection, datetime_format: str) -> None:

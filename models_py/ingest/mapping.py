@@ -214,6 +214,12 @@ def resolve_mapping(header: Sequence[str], mapping: ColumnMapping | None, source
     return mapping
 
 
+def proposed_columns(header: Sequence[str]) -> dict[str, str]:
+    """Canonical field -> column for the header's columns that a known export names (Online Retail I/II,
+    canonical names, common spellings): the starting point of a mapping."""
+    return dict(_detect(header).columns)
+
+
 def _detect(header: Sequence[str]) -> ColumnMapping:
     by_normalised: dict[str, str] = {}
     for name in header:

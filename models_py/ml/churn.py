@@ -244,9 +244,10 @@ def fit_and_score(
         reliability = reliability_table(labels, best.probabilities)
         run.log_table("reliability_validation", reliability)
         calibration = {
-            f"calibration_bin_{int(row['bin']):02d}_observed": float(row["observed_rate"])
+            f"calibration_bin_{int(row['bin']):02d}_{kind}": float(row[column])
             for row in reliability.to_dict("records")
             if row["customers"] > 0
+            for kind, column in (("observed", "observed_rate"), ("predicted", "mean_predicted"))
         }
         run.log_metrics("validation", "chosen", calibration)
         run.log_model(final, _flavor(best.name), design_matrix(scored.head(50)), method="predict_proba")

@@ -11,6 +11,8 @@ from models_py.ml.retraining import RetrainPolicy, parse_policy
 
 SegmentationAlgorithm = Literal["kmeans", "minibatch_kmeans", "gmm", "dbscan"]
 EmbeddingMethod = Literal["pca", "umap"]
+SegmentScaling = Literal["log_robust", "log_standard", "standard"]
+SEGMENT_SCALINGS: tuple[SegmentScaling, ...] = ("log_robust", "log_standard", "standard")
 ChurnCandidate = Literal["logistic", "xgboost", "ensemble"]
 
 
@@ -43,6 +45,10 @@ class SegmentationConfig:
     # 1: every retraining refits from scratch. K > 1 (replay): between full
     # refits every K builds, MiniBatchKMeans partial_fit updates the centroids.
     refit_every: int = 1
+    scaling: SegmentScaling = "log_robust"
+    # DBSCAN: None = from the data (eps: 90th percentile of the 10th-neighbour distance).
+    dbscan_eps: float | None = None
+    dbscan_min_samples: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,16 @@ class ModelConfigs:
         return fingerprint(self.churn if family == "churn" else self.ltv, MODEL_FEATURES, PURCHASE_FEATURES)
 
 
+def _optional(value: Any, kind: type[float] | type[int]) -> Any:
+    return None if value is None or str(value).strip().lower() in {"", "none", "null"} else kind(value)
+
+
+def _choice(value: Any, allowed: tuple[SegmentScaling, ...], name: str) -> SegmentScaling:
+    if value not in allowed:
+        raise ValueError(f"dbt var {name} must be one of {', '.join(allowed)}; got {value!r}")
+    return cast(SegmentScaling, value)
+
+
 def _flag(value: Any) -> bool:
     return str(value).strip().lower() in {"true", "1", "yes"}
 
@@ -128,6 +144,9 @@ def model_configs(settings_json: str) -> ModelConfigs:
             tracking_uri=tracking_uri,
             embedding_method=cast(EmbeddingMethod, get("embedding_method")),
             refit_every=int(get("segment_refit_every")),
+            scaling=_choice(get("segment_scaling"), SEGMENT_SCALINGS, "segment_scaling"),
+            dbscan_eps=_optional(get("dbscan_eps"), float),
+            dbscan_min_samples=_optional(get("dbscan_min_samples"), int),
         ),
         churn=ChurnConfig(
             horizon_days=int(get("churn_horizon_days")),

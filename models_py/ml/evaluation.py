@@ -110,9 +110,15 @@ def contact_policies(
     best = int(np.argmax(benefits))
     worth = economics.expected_value(probabilities, predicted_ltv) > 0
     everybody = np.ones_like(churned, dtype=bool)
+    # The curve behind the best threshold (the dashboard plots it): net_benefit_at_01 .. _at_99.
+    curve = {
+        f"net_benefit_at_{round(threshold * 100):02d}": benefit
+        for threshold, benefit in zip(grid, benefits, strict=True)
+    }
     return float(grid[best]), {
         "net_benefit_expected_value_rule": economics.realised_net_benefit(churned, worth, value_at_risk),
         "contact_share_expected_value_rule": float(worth.mean()),
         "net_benefit_best_threshold": benefits[best],
         "net_benefit_contact_everybody": economics.realised_net_benefit(churned, everybody, value_at_risk),
+        **curve,
     }

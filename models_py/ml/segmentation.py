@@ -27,10 +27,10 @@ from sklearn.metrics import davies_bouldin_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, RobustScaler
+from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
 
 from models_py.errors import RetailError
-from models_py.ml.config import SegmentationConfig
+from models_py.ml.config import SegmentationConfig, SegmentScaling
 from models_py.ml.features import CUSTOMER_ID, as_of_date_of, validate_frame
 from models_py.ml.outputs import output_frame
 from models_py.ml.retraining import RETRAIN, Champion, Decision
@@ -75,28 +75,36 @@ def _log1p_non_negative(values: np.ndarray) -> np.ndarray:
 PICKLED_REFERENCES = (f"{_log1p_non_negative.__module__}.{_log1p_non_negative.__qualname__}",)
 
 
-def space_transformer(features: pd.DataFrame) -> Pipeline:
-    """Fitted log1p + robust scaling + per-dimension clipping: the space segments live in."""
+def space_transformer(features: pd.DataFrame, scaling: SegmentScaling = "log_robust") -> Pipeline:
+    """Fitted scaling + per-dimension clipping: the space segments live in.
+
+    ``log_robust`` (the default): log1p, then median and interquartile range.
+    ``log_standard``: log1p, then mean and standard deviation. ``standard``:
+    mean and standard deviation of the raw values, where a few big spenders
+    stretch the monetary axis (kept to show why the logs matter).
+    """
     raw = segment_inputs(features)
-    scaling = make_pipeline(FunctionTransformer(_log1p_non_negative), RobustScaler()).fit(raw)
-    low, high = np.quantile(scaling.transform(raw), _CLIP_QUANTILES, axis=0)
+    steps: list[Any] = [] if scaling == "standard" else [FunctionTransformer(_log1p_non_negative)]
+    steps.append(RobustScaler() if scaling == "log_robust" else StandardScaler())
+    scaler = make_pipeline(*steps).fit(raw)
+    low, high = np.quantile(scaler.transform(raw), _CLIP_QUANTILES, axis=0)
     clipping = FunctionTransformer(np.clip, kw_args={"a_min": low, "a_max": high})
-    return make_pipeline(*[step for _, step in scaling.steps], clipping).fit(raw)
+    return make_pipeline(*[step for _, step in scaler.steps], clipping).fit(raw)
 
 
-def scaled_space(features: pd.DataFrame) -> np.ndarray:
-    return np.asarray(space_transformer(features).transform(segment_inputs(features)))
+def scaled_space(features: pd.DataFrame, scaling: SegmentScaling = "log_robust") -> np.ndarray:
+    return np.asarray(space_transformer(features, scaling).transform(segment_inputs(features)))
 
 
-def assignment_model(features: pd.DataFrame, labels: np.ndarray) -> Pipeline:
+def assignment_model(features: pd.DataFrame, labels: np.ndarray, scaling: SegmentScaling = "log_robust") -> Pipeline:
     """Transform + nearest centroid: assigns any customer's features to a segment id."""
-    transformer = space_transformer(features)
+    transformer = space_transformer(features, scaling)
     return make_pipeline(*[step for _, step in transformer.steps], NearestCentroid()).fit(
         segment_inputs(features), labels
     )
 
 
-def _cluster(space: np.ndarray, k: int, config: SegmentationConfig) -> tuple[np.ndarray, Any]:
+def cluster_space(space: np.ndarray, k: int, config: SegmentationConfig) -> tuple[np.ndarray, Any]:
     model: Any
     if config.algorithm == "kmeans":
         model = KMeans(n_clusters=k, n_init=10, random_state=config.random_state)
@@ -109,14 +117,16 @@ def _cluster(space: np.ndarray, k: int, config: SegmentationConfig) -> tuple[np.
     return np.asarray(model.fit(space).predict(space)), model
 
 
-def _dbscan(space: np.ndarray, config: SegmentationConfig) -> np.ndarray:
-    # eps from the data: the 90th percentile of the distance to the 10th neighbour.
-    from sklearn.neighbors import NearestNeighbors
+def dbscan_labels(space: np.ndarray, config: SegmentationConfig) -> np.ndarray:
+    min_samples = config.dbscan_min_samples or max(5, int(config.min_share * len(space) / 4))
+    eps = config.dbscan_eps
+    if eps is None:
+        # eps from the data: the 90th percentile of the distance to the 10th neighbour.
+        from sklearn.neighbors import NearestNeighbors
 
-    neighbours = min(10, len(space) - 1)
-    distances, _ = NearestNeighbors(n_neighbors=neighbours + 1).fit(space).kneighbors(space)
-    eps = float(np.quantile(distances[:, -1], 0.9))
-    min_samples = max(5, int(config.min_share * len(space) / 4))
+        neighbours = min(10, len(space) - 1)
+        distances, _ = NearestNeighbors(n_neighbors=neighbours + 1).fit(space).kneighbors(space)
+        eps = float(np.quantile(distances[:, -1], 0.9))
     labels = np.asarray(DBSCAN(eps=eps, min_samples=min_samples).fit_predict(space))
     # Dense pockets below the minimum share are no segment to act on: they join the noise.
     clusters, sizes = np.unique(labels[labels != NOISE_SEGMENT], return_counts=True)
@@ -125,7 +135,7 @@ def _dbscan(space: np.ndarray, config: SegmentationConfig) -> np.ndarray:
     return labels
 
 
-def _quality(space: np.ndarray, labels: np.ndarray, config: SegmentationConfig) -> dict[str, float]:
+def segmentation_quality(space: np.ndarray, labels: np.ndarray, config: SegmentationConfig) -> dict[str, float]:
     assigned = labels != NOISE_SEGMENT
     clusters = np.unique(labels[assigned])
     if len(clusters) < 2:
@@ -145,16 +155,16 @@ def _quality(space: np.ndarray, labels: np.ndarray, config: SegmentationConfig) 
 def fit_segments(
     features: pd.DataFrame, config: SegmentationConfig, previous_centroids: dict[int, list[float]] | None = None
 ) -> Segmentation:
-    space = scaled_space(features)
+    space = scaled_space(features, config.scaling)
     estimator = None
     if config.algorithm == "dbscan":
-        raw = _dbscan(space, config)
-        search = pd.DataFrame([{"k": len(np.unique(raw[raw >= 0])), **_quality(space, raw, config)}])
+        raw = dbscan_labels(space, config)
+        search = pd.DataFrame([{"k": len(np.unique(raw[raw >= 0])), **segmentation_quality(space, raw, config)}])
     else:
         rows, labelings, estimators = [], {}, {}
         for k in range(config.k_min, min(config.k_max, len(space) - 1) + 1):
-            labelings[k], estimators[k] = _cluster(space, k, config)
-            rows.append({"k": k, **_quality(space, labelings[k], config)})
+            labelings[k], estimators[k] = cluster_space(space, k, config)
+            rows.append({"k": k, **segmentation_quality(space, labelings[k], config)})
         search = pd.DataFrame(rows)
         eligible = search[search["min_share"] >= config.min_share]
         chosen = (
@@ -165,7 +175,7 @@ def fit_segments(
         raw = labelings[int(chosen["k"])]
         estimator = estimators[int(chosen["k"])]
     labels, centroids, cluster_ids = _stable_ids(space, raw, features, previous_centroids)
-    metrics = _quality(space, labels, config)
+    metrics = segmentation_quality(space, labels, config)
     return Segmentation(labels, centroids, metrics, search, cluster_ids, estimator)
 
 
@@ -302,7 +312,7 @@ def segment_customers(
     previous = run_json(config.tracking_uri, champion.run_id, "centroids") if champion else None
     previous_centroids = {int(key): value for key, value in previous.items()} if previous else None
     result = fit_segments(features, config, previous_centroids)
-    assignment = assignment_model(features, result.labels)
+    assignment = assignment_model(features, result.labels, config.scaling)
     if config.algorithm != "dbscan":
         # Label with the very assignment model that is logged and later scores
         # as champion: a build on unchanged features then gives every customer
@@ -379,7 +389,9 @@ def _update_champion(
     centroids = {
         cluster_ids[index]: center.round(6).tolist() for index, center in enumerate(estimator.cluster_centers_)
     }
-    result = Segmentation(labels, centroids, _quality(space, labels, config), pd.DataFrame(), cluster_ids, clusterer)
+    result = Segmentation(
+        labels, centroids, segmentation_quality(space, labels, config), pd.DataFrame(), cluster_ids, clusterer
+    )
     names = _by_segment_json(config.tracking_uri, champion.run_id, "segment_names")
     decision = Decision(True, True, f"partial_fit update {updates} of {config.refit_every - 1} between full refits")
     return _log_segments(
@@ -416,6 +428,7 @@ def _log_segments(
             {
                 "as_of_date": as_of_date,
                 "algorithm": config.algorithm,
+                "scaling": config.scaling,
                 "k": result.k,
                 "features": ",".join(SEGMENT_FEATURES),
                 "customers": len(features),
@@ -434,10 +447,11 @@ def _log_segments(
         run.log_json("segment_names", {str(key): value for key, value in names.items()})
         run.log_json("cluster_ids", {str(key): value for key, value in result.cluster_ids.items()})
         example = segment_inputs(features).head(50)
-        run.log_model(assignment or assignment_model(features, result.labels), "sklearn", example)
+        run.log_model(assignment or assignment_model(features, result.labels, config.scaling), "sklearn", example)
         if isinstance(result.estimator, MiniBatchKMeans):
             clusterer = make_pipeline(
-                *[step for _, step in (transform or space_transformer(features)).steps], result.estimator
+                *[step for _, step in (transform or space_transformer(features, config.scaling)).steps],
+                result.estimator,
             )
             run.log_model(clusterer, "sklearn", example, artifact_path="clusterer")
         elif isinstance(result.estimator, Pipeline):
@@ -493,7 +507,7 @@ def embed_customers(features: pd.DataFrame, config: SegmentationConfig) -> pd.Da
         features, name="customer_features", required=(CUSTOMER_ID, *SEGMENT_FEATURES), unique=[CUSTOMER_ID], min_rows=3
     )
     features = features.sort_values(CUSTOMER_ID).reset_index(drop=True)
-    space = scaled_space(features)
+    space = scaled_space(features, config.scaling)
     coordinates: Any
     if config.embedding_method == "umap":
         try:

@@ -175,6 +175,19 @@ def _load(path: Path) -> LoadedPublication:
     )
 
 
+def _load_models(tracking_uri: str, versions: dict[str, int]) -> ScoringModels:
+    try:
+        return ScoringModels.load(tracking_uri, versions)
+    except RetailError:
+        raise
+    except Exception as error:  # MLflow, unpickling (a model saved by older code): all mean the same to a reader
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise RetailError(
+            f"the registered models {versions} in {tracking_uri} cannot be loaded ({reason}); "
+            "run `retail build` to train and publish models this code can read"
+        ) from None
+
+
 @dataclass
 class LivePublication:
     """The latest publication at ``path`` and the models that scored it."""
@@ -207,7 +220,7 @@ class LivePublication:
         with self._lock:
             if key not in self._models:
                 # Only the versions of the latest publication are kept in memory.
-                self._models = {key: ScoringModels.load(self.tracking_uri, loaded.model_versions)}
+                self._models = {key: _load_models(self.tracking_uri, loaded.model_versions)}
             return self._models[key]
 
     def score(self, loaded: LoadedPublication, features: Mapping[str, float | None]) -> dict[str, Any]:

@@ -6,11 +6,13 @@ Without the browser a test is skipped with a message, unless RETAIL_REQUIRE_BROW
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,3 +64,94 @@ def render(url: str, screenshot: Path, cwd: Path, *, purpose: str) -> str:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         run([*browser, f"--screenshot={screenshot}", url], cwd, timeout=180)
     return dom
+
+
+class LiveBrowser:
+    """Headless Chromium driven over the DevTools protocol, for pages that render over a websocket (Streamlit):
+    ``--dump-dom`` cannot wait for them, this waits until a JavaScript condition holds in real time."""
+
+    def __init__(self, purpose: str, width: int = 1400, height: int = 2400) -> None:
+        chromium = tool("chromium", "chromium-browser", "google-chrome", purpose=purpose)
+        self._profile = tempfile.TemporaryDirectory()
+        flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith(("--virtual-time", "--window-size"))]
+        self._process = subprocess.Popen(
+            [
+                chromium,
+                *flags,
+                f"--window-size={width},{height}",
+                f"--user-data-dir={self._profile.name}",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._exit = contextlib.ExitStack()
+        self._socket = self._connect()
+        self._next_id = 0
+        self.call("Page.enable")
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+
+    def _connect(self) -> Any:
+        import json
+        import urllib.request
+
+        from websockets.sync.client import connect
+
+        assert self._process.stderr is not None
+        for line in self._process.stderr:  # "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/..."
+            if "DevTools listening on" in line:
+                port = line.split("ws://127.0.0.1:", 1)[1].split("/", 1)[0]
+                break
+        else:
+            raise AssertionError("chromium did not start its DevTools endpoint")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
+            pages = [target for target in json.load(response) if target["type"] == "page"]
+        return self._exit.enter_context(connect(pages[0]["webSocketDebuggerUrl"], max_size=None, open_timeout=10))
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        import json
+
+        self._next_id += 1
+        self._socket.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self._socket.recv(timeout=60))
+            if message.get("id") == self._next_id:
+                if "error" in message:
+                    raise AssertionError(f"{method}: {message['error']}")
+                return dict(message.get("result", {}))
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def open(self, url: str, ready: str, timeout: float = 90) -> str:
+        """Navigate to ``url``, wait until the JavaScript ``ready`` is true (and stays so for a second); the DOM."""
+        import time
+
+        self.call("Page.navigate", url=url)
+        deadline, held_since = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            if self.evaluate(f"Boolean({ready})"):
+                held_since = held_since or time.monotonic()
+                if time.monotonic() - held_since >= 1.0:
+                    return str(self.evaluate("document.documentElement.outerHTML"))
+            else:
+                held_since = None
+            time.sleep(0.25)
+        text = str(self.evaluate("document.body ? document.body.innerText : ''"))[:2000]
+        raise AssertionError(f"{url}: not ready after {timeout:.0f} s ({ready}); the page shows:\n{text}")
+
+    def screenshot(self, path: Path) -> None:
+        import base64
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
+
+    def close(self) -> None:
+        self._exit.close()
+        self._process.terminate()
+        self._process.wait(timeout=30)
+        self._profile.cleanup()

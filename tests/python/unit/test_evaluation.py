@@ -78,6 +78,14 @@ def test_contact_policies_price_each_rule_on_what_happened() -> None:
     assert benefits["net_benefit_contact_everybody"] == pytest.approx(23.0)
     assert benefits["net_benefit_best_threshold"] == pytest.approx(26.0)
     assert 0.1 < threshold <= 0.3
+    # The curve the dashboard plots, every 0.01: everybody up to 0.10, the first three up to 0.30, the first two
+    # up to 0.60 (25 - 6), the first alone up to 0.80 (25 - 3), nobody above.
+    curve = {key: value for key, value in benefits.items() if key.startswith("net_benefit_at_")}
+    assert len(curve) == 99
+    expected = {"01": 23.0, "10": 23.0, "11": 26.0, "30": 26.0, "31": 19.0, "60": 19.0, "61": 22.0, "80": 22.0}
+    for key, value in expected.items():
+        assert curve[f"net_benefit_at_{key}"] == pytest.approx(value), key
+    assert curve["net_benefit_at_85"] == curve["net_benefit_at_95"] == 0.0
 
 
 def test_nobody_is_worth_contacting_when_the_incentive_exceeds_every_value_at_risk() -> None:

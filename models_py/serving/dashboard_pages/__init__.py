@@ -1,0 +1,1 @@
+"""The dashboard's pages: each lays out what ``dashboard_data`` and friends compute."""
