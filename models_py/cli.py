@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import sys
@@ -396,24 +397,24 @@ def replay(
     )
     started = time.perf_counter()
     failed_tests = 0
-    with click.progressbar(length=1, label="replay", show_pos=True, file=sys.stderr) as bar:
+    # On a terminal a progress bar; otherwise (a log, the dashboard's job) one line per batch.
+    progress = click.progressbar(length=1, label="replay", show_pos=True, file=sys.stderr)
+    with progress if sys.stderr.isatty() else contextlib.nullcontext() as bar:
 
         def on_batch(result: BatchResult, total: int) -> None:
             nonlocal failed_tests
             failed_tests += len(result.outcome.failed)
-            bar.length = total
-            bar.label = (
-                f"replay {result.batch.label}  {result.batch.rows:>9,} rows  "
-                f"{time.perf_counter() - started:7.0f}s elapsed"
-            )
-            bar.update(1)
-            if not sys.stderr.isatty():
-                # Without a terminal the bar is not redrawn: one line per batch (the dashboard reads them).
+            elapsed = time.perf_counter() - started
+            if bar is None:
                 click.echo(
                     f"batch {result.batch.number} of {total}: {result.batch.label}, {result.batch.rows:,} rows, "
-                    f"{time.perf_counter() - started:.0f}s elapsed",
+                    f"{elapsed:.0f}s elapsed",
                     err=True,
                 )
+                return
+            bar.length = total
+            bar.label = f"replay {result.batch.label}  {result.batch.rows:>9,} rows  {elapsed:7.0f}s elapsed"
+            bar.update(1)
 
         results = run_replay(target, settings.warehouse_path, options, on_batch, control_requested)
     elapsed = time.perf_counter() - started

@@ -318,7 +318,27 @@ class AtRiskFilter:
     contact_recommended_only: bool = False
 
 
-def at_risk(con: duckdb.DuckDBPyConnection, chosen: AtRiskFilter, limit: int | None = None) -> pd.DataFrame:
+_AT_RISK_WHERE = """
+    (len(cast(? as bigint[])) = 0 or segment_id in (select unnest(cast(? as bigint[]))))
+    and value_tier in (select unnest(cast(? as varchar[])))
+    and risk_tier in (select unnest(cast(? as varchar[])))
+    and expected_churn_loss >= ?
+    and (not ? or is_contact_recommended)
+"""
+
+
+def _at_risk_params(chosen: AtRiskFilter) -> list[object]:
+    return [
+        list(chosen.segment_ids),
+        list(chosen.segment_ids),
+        list(chosen.value_tiers),
+        list(chosen.risk_tiers),
+        chosen.min_expected_loss,
+        chosen.contact_recommended_only,
+    ]
+
+
+def at_risk(con: duckdb.DuckDBPyConnection, chosen: AtRiskFilter) -> pd.DataFrame:
     """Customers matching the filter, the largest expected churn loss first."""
     columns = ", ".join(AT_RISK_COLUMNS)
     return _frame(
@@ -326,22 +346,25 @@ def at_risk(con: duckdb.DuckDBPyConnection, chosen: AtRiskFilter, limit: int | N
         f"""
         select {columns}
         from reporting.customer_scores
-        where (len(cast(? as bigint[])) = 0 or segment_id in (select unnest(cast(? as bigint[]))))
-            and value_tier in (select unnest(cast(? as varchar[])))
-            and risk_tier in (select unnest(cast(? as varchar[])))
-            and expected_churn_loss >= ?
-            and (not ? or is_contact_recommended)
+        where {_AT_RISK_WHERE}
         order by expected_churn_loss desc, customer_id
-        {"" if limit is None else f"limit {int(limit)}"}
         """,
-        [
-            list(chosen.segment_ids),
-            list(chosen.segment_ids),
-            list(chosen.value_tiers),
-            list(chosen.risk_tiers),
-            chosen.min_expected_loss,
-            chosen.contact_recommended_only,
-        ],
+        _at_risk_params(chosen),
+    )
+
+
+def at_risk_by_segment(con: duckdb.DuckDBPyConnection, chosen: AtRiskFilter) -> pd.DataFrame:
+    """The filtered customers per segment: how many, their expected churn loss (rows sorted by it)."""
+    return _frame(
+        con,
+        f"""
+        select segment_name, count(*) as customers, sum(expected_churn_loss) as expected_churn_loss
+        from reporting.customer_scores
+        where {_AT_RISK_WHERE}
+        group by segment_name
+        order by expected_churn_loss desc, segment_name
+        """,
+        _at_risk_params(chosen),
     )
 
 
@@ -487,7 +510,7 @@ def loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _frame(
         con,
         """
-        select load_id, mode, source_file, row_count, bad_row_count, loaded_at, encoding, datetime_format,
+        select load_id, mode, source_file, row_count, bad_row_count, loaded_at, encoding, datetime_format, file_sha256,
             load_id >= (select coalesce(max(load_id), 0) from raw.loads where mode = 'replace') as is_current
         from raw.loads
         order by load_id desc

@@ -43,7 +43,9 @@ _DBT_DONE = re.compile(r"^\S+\s+(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP)\b"
 # retail replay, when its output is not a terminal: "batch 3 of 14: 2011-06-15 ..."
 _BATCH_DONE = re.compile(r"^batch (\d+) of (\d+): (.*)$")
 # dbt's summary of what failed, then the message on the next lines.
-_DBT_FAILURE = re.compile(r"^\S+\s+((?:Failure|Database Error|Runtime Error|Compilation Error|Error) in .*)$")
+_DBT_FAILURE = re.compile(
+    r"^(?:\d\d:\d\d:\d\d\s+)?((?:Failure|Database Error|Runtime Error|Compilation Error|Parsing Error) in .*)$"
+)
 
 
 class JobBusy(RetailError):

@@ -125,4 +125,3 @@ def publication_card(context: Context) -> None:
                 for name, customers in zip(summary["segment_name"], summary["customers"], strict=True)
             )
         )
-

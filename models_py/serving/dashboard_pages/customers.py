@@ -109,19 +109,19 @@ def _at_risk(context: Context) -> None:
     )
     with context.cursor() as cursor:
         customers = dashboard_data.at_risk(cursor, chosen)
+        by_segment = dashboard_data.at_risk_by_segment(cursor, chosen)
     st.write(
-        f"{len(customers):,} customers, expected churn loss {money(customers['expected_churn_loss'].sum())} "
-        f"(margin), the largest first."
+        f"{int(by_segment['customers'].sum()):,} customers, expected churn loss "
+        f"{money(by_segment['expected_churn_loss'].sum())} (margin), the largest first."
     )
-    if not customers.empty:
-        by_segment = customers.groupby("segment_name", as_index=False)["expected_churn_loss"].sum()
+    if not by_segment.empty:
         st.altair_chart(
             alt.Chart(by_segment)
             .mark_bar()
             .encode(
                 x=alt.X("expected_churn_loss:Q", title="expected churn loss of the listed customers"),
                 y=alt.Y("segment_name:N", sort="-x", title=None),
-                tooltip=["segment_name", alt.Tooltip("expected_churn_loss:Q", format=",.0f")],
+                tooltip=["segment_name", "customers", alt.Tooltip("expected_churn_loss:Q", format=",.0f")],
             ),
             width="stretch",
         )

@@ -8,8 +8,8 @@ from typing import Any
 import streamlit as st
 
 from models_py.errors import RetailError
-from models_py.ingest.loading import Preview, preview_file
-from models_py.ingest.mapping import CANONICAL_FIELDS, DECIMAL_SEPARATORS, ENCODINGS, ColumnMapping, parse_mapping
+from models_py.ingest.loading import Preview, file_sha256, preview_file
+from models_py.ingest.mapping import CANONICAL_FIELDS, DECIMAL_SEPARATORS, ENCODINGS, parse_mapping
 from models_py.serving import dashboard_data
 from models_py.serving.dashboard_pages.common import Context, start
 from models_py.serving.dashboard_pages.overview import quality_chart
@@ -113,20 +113,34 @@ def _load(context: Context) -> None:
         return
     raw = _mapping_editor(first.header, first.proposed)
     try:
-        mapping: ColumnMapping | None = parse_mapping(raw, "the mapping editor")
+        mapping = parse_mapping(raw, "the mapping editor")
     except RetailError as error:
         st.error(str(error))
         return
     preview = _preview(str(path), json.dumps(raw, sort_keys=True), context.settings.max_bad_share)
     _show_preview(preview)
     mode = st.radio("Load as", ["replace everything loaded", "append as a new batch"], horizontal=True)
-    if st.button("Ingest and build", type="primary", disabled=bool(preview.errors) or mapping is None):
-        assert mapping is not None
+    repeated = mode.startswith("append") and _loaded_before(context, path)
+    if repeated:
+        st.error(f"This file was loaded before (load {repeated}, same SHA-256): appending it would double its rows.")
+    if st.button("Ingest and build", type="primary", disabled=bool(preview.errors) or bool(repeated)):
         mapping_path = save_mapping(path, mapping)
         ingest = ["retail", "ingest", str(path), "--mapping", str(mapping_path)]
         if mode.startswith("append"):
             ingest.append("--append")
         start(context.settings, "ingest and build", [ingest, ["retail", "build"]])
+
+
+def _loaded_before(context: Context, path: Path) -> int | None:
+    """The published load of a file with the same content, if any (ingest would refuse to append it)."""
+    if context.loaded is None:
+        return None
+    with context.cursor() as cursor:
+        loads = dashboard_data.loads(cursor)
+    if loads.empty:
+        return None
+    same = loads[loads["file_sha256"] == file_sha256(path)]
+    return int(same["load_id"].iloc[0]) if not same.empty else None
 
 
 def _loaded(context: Context) -> None:

@@ -26,7 +26,7 @@ DASHBOARD = PROJECT_DIR / "models_py" / "serving" / "dashboard.py"
 PAGES = ("Overview", "Segments", "Customers", "Movements", "Data", "Models")
 
 
-def _point_at(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def point_at(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     """The dashboard (and the jobs it starts) on this workspace, dbt's files in it."""
     for name in (PUBLISHED_ENV, TRACKING_URI_ENV):
         monkeypatch.delenv(name, raising=False)
@@ -36,7 +36,7 @@ def _point_at(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DBT_LOG_PATH", str(workspace.root / "logs"))
 
 
-def _page(name: str) -> AppTest:
+def open_page(name: str) -> AppTest:
     app = AppTest.from_file(str(DASHBOARD), default_timeout=180)
     app.query_params["page"] = name
     return app.run()
@@ -44,7 +44,7 @@ def _page(name: str) -> AppTest:
 
 @pytest.fixture
 def on_demo(demo_build: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    _point_at(demo_build, monkeypatch)
+    point_at(demo_build, monkeypatch)
     return demo_build
 
 
@@ -52,7 +52,7 @@ def on_demo(demo_build: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace
 def writable(demo_build: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     """A copy of the demo build for tests that ingest, build or save vars."""
     workspace = copy_workspace(demo_build, tmp_path / "copy")
-    _point_at(workspace, monkeypatch)
+    point_at(workspace, monkeypatch)
     return workspace
 
 
@@ -64,7 +64,7 @@ def _published(workspace: Workspace, sql: str) -> pd.DataFrame:
         con.close()
 
 
-def _metrics(app: AppTest) -> dict[str, str]:
+def metrics(app: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in app.metric}
 
 
@@ -98,7 +98,7 @@ def _wait_for_job(workspace: Workspace, timeout: float = 600) -> JobStatus:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_with_a_chart_and_no_exception(on_demo: Workspace, page: str) -> None:
-    app = _page(page)
+    app = open_page(page)
 
     assert not app.exception, [exception.value for exception in app.exception]
     assert not app.error, [error.value for error in app.error]
@@ -112,7 +112,7 @@ def test_overview_kpis_are_the_publications(on_demo: Workspace) -> None:
         _published(on_demo, "select retention_incentive_cost from reporting.retention_parameters").iloc[0, 0]
     )
 
-    shown = _metrics(_page("Overview"))
+    shown = metrics(open_page("Overview"))
 
     contacted = scores[scores["is_contact_recommended"]]
     saved = contacted["expected_saved_margin"].sum()
@@ -129,7 +129,7 @@ def test_overview_kpis_are_the_publications(on_demo: Workspace) -> None:
 
 def test_segments_table_and_filter_follow_the_segment_summary(on_demo: Workspace) -> None:
     summary = _published(on_demo, "select segment_id, segment_name, customers from reporting.segment_summary")
-    app = _page("Segments")
+    app = open_page("Segments")
     table = app.dataframe[0].value
     assert sorted(table["segment_name"]) == sorted(summary["segment_name"])
     assert (
@@ -152,7 +152,7 @@ def _chart_rows(chart: Any) -> list[dict[str, Any]]:
 
 
 def test_comparing_algorithms_then_use_this_setting_saves_vars_a_reset_removes(writable: Workspace) -> None:
-    app = _page("Segments")
+    app = open_page("Segments")
     _labelled(app.multiselect, "Algorithms").set_value(["kmeans", "dbscan"])
     _labelled(app.slider, "k (clusters)").set_value(4)
     _button(app, "Compare").click().run()
@@ -171,10 +171,10 @@ def test_comparing_algorithms_then_use_this_setting_saves_vars_a_reset_removes(w
 def test_customer_search_shows_the_stored_scores_and_the_at_risk_filter_counts(on_demo: Workspace) -> None:
     scores = _published(on_demo, "select * from reporting.customer_scores order by expected_churn_loss desc")
     customer = scores.iloc[0]
-    app = _page("Customers")
+    app = open_page("Customers")
     app.text_input[0].input(str(customer["customer_id"])).run()
 
-    shown = _metrics(app)
+    shown = metrics(app)
     assert shown["Churn probability"] == f"{customer['churn_probability']:.1%}"
     assert shown["ML segment"] == customer["segment_name"]
     assert any(str(customer["churn_reason_1"]) in block.value for block in app.markdown)
@@ -192,7 +192,7 @@ def test_customer_search_shows_the_stored_scores_and_the_at_risk_filter_counts(o
 def test_movements_show_the_size_history_dates(on_demo: Workspace) -> None:
     dates = _published(on_demo, "select count(distinct as_of_date) from reporting.segment_size_history").iloc[0, 0]
 
-    app = _page("Movements")
+    app = open_page("Movements")
 
     assert any(block.value.startswith(f"{dates} dates") for block in app.markdown)
 
@@ -205,7 +205,7 @@ def test_the_score_form_gives_a_stored_customers_scores(on_demo: Workspace) -> N
         "from reporting.customer_scores as scores join marts.customer_features as features using (customer_id) "
         "where features.frequency > 1 order by customer_id limit 1",
     ).iloc[0]
-    app = _page("Models")
+    app = open_page("Models")
     for control in app.number_input:
         name = control.key.removeprefix("score_") if control.key else ""
         if name in MODEL_FEATURES:
@@ -234,9 +234,9 @@ def _export(workspace: Workspace) -> bytes:
     return (EXPORT_HEADER + "\n".join(lines) + "\n").encode("cp1252")
 
 
-def test_upload_map_preview_ingest_and_build_from_the_data_page(writable: Workspace) -> None:
+def test_upload_map_preview_ingest_and_build_from_the_dataopen_page(writable: Workspace) -> None:
     loads_before = len(_published(writable, "select * from raw.loads"))
-    app = _page("Data")
+    app = open_page("Data")
     app.file_uploader[0].set_value(("kasse export.csv", _export(writable), "text/csv")).run()
     assert any("required field(s) not mapped" in error.value for error in app.error)
     assert _button(app, "Ingest and build").disabled  # nothing can be written until the mapping is complete
@@ -263,10 +263,14 @@ def test_upload_map_preview_ingest_and_build_from_the_data_page(writable: Worksp
     orders = _published(writable, "select count(*) from marts.fct_orders where order_id like 'N%'").iloc[0, 0]
     assert orders == 5
     assert str(writable.warehouse.parent / "uploads") in loads["source_file"].iloc[-1]
+    # The same session, run again, follows the new publication: its load list has the new load.
+    app.run()
+    shown = next(frame.value for frame in app.dataframe if "load_id" in frame.value.columns)
+    assert len(shown) == len(loads)
 
 
 def test_a_broken_upload_shows_the_error_and_writes_nothing(writable: Workspace) -> None:
-    app = _page("Data")
+    app = open_page("Data")
     app.file_uploader[0].set_value(("orders.csv", b"a;b\n1;2;3;4\n5\n", "text/csv")).run()
 
     assert app.error, "a broken file shows an error"
@@ -278,7 +282,7 @@ def test_a_second_build_request_is_refused_while_a_job_runs(writable: Workspace)
     import sys
 
     running = start_job(writable.warehouse, "retail build", [[sys.executable, "-c", "import time; time.sleep(20)"]])
-    app = _page("Overview")
+    app = open_page("Overview")
 
     _button(app, "Build now").click().run()
 
@@ -286,8 +290,23 @@ def test_a_second_build_request_is_refused_while_a_job_runs(writable: Workspace)
     assert latest_job(writable.warehouse).directory == running.directory  # type: ignore[union-attr]
 
 
+def test_a_failed_build_names_the_node_and_the_previous_publication_stays(writable: Workspace) -> None:
+    customers = _published(writable, "select count(*) from reporting.customer_scores").iloc[0, 0]
+    broken = ["retail", "build", "--select", "customer_features", "--vars", "{as_of_date: '2011-13-45'}"]
+    start_job(writable.warehouse, "retail build", [broken])
+    job = _wait_for_job(writable)
+
+    app = open_page("Overview")
+
+    assert job.state == "failed"
+    failure = " ".join(error.value for error in app.sidebar.error)
+    assert "retail build failed" in failure and "Compilation Error in model previous_scores" in failure
+    assert "time data '2011-13-45' does not match format" in failure
+    assert metrics(app)["Customers"] == f"{customers:,}"
+
+
 def test_the_streaming_simulation_runs_from_the_page_and_its_charts_grow(writable: Workspace) -> None:
-    app = _page("Movements")
+    app = open_page("Movements")
     start, end = [control for control in app.date_input]
     start.set_value(date(2011, 12, 2))
     end.set_value(date(2011, 12, 9))
@@ -298,7 +317,7 @@ def test_the_streaming_simulation_runs_from_the_page_and_its_charts_grow(writabl
     assert job.state == "succeeded", job.log_tail
     # The history before the start, then one batch per week up to the end: 12-02 to 12-08, and 12-09.
     assert job.progress.done == job.progress.total == 3
-    app = _page("Movements")
+    app = open_page("Movements")
     assert any(block.value.startswith("3 dates") for block in app.markdown)
     moves = next(frame.value for frame in app.dataframe if "from_segment_name" in frame.value.columns)
     assert moves["customers"].sum() > 0

@@ -454,3 +454,21 @@ def test_real_data_weekly_replay_records_history_and_transitions(
     assert moves is not None and moves[0] > 0
     assert accounted == (541_909,)
     assert "segment_transitions:" in result.stdout and "->" in result.stdout
+
+
+def test_real_data_dashboard_pages_render_with_the_publications_numbers(
+    real_build: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.python.integration.test_dashboard import PAGES, metrics, open_page, point_at
+
+    point_at(real_build, monkeypatch)
+    scores = warehouse_table(real_build, "reporting.customer_scores")
+    for page in PAGES:
+        app = open_page(page)
+        assert not app.exception and not app.error, (page, [item.value for item in (*app.exception, *app.error)])
+        assert app.get("vega_lite_chart"), f"{page} shows no chart on the real data"
+        if page == "Overview":
+            shown = metrics(app)
+            assert shown["Customers"] == f"{len(scores):,}" == "4,334"
+            assert shown["Expected churn loss (margin)"] == f"{scores['expected_churn_loss'].sum():,.0f}"
+            assert shown["Recommended for contact"] == f"{int(scores['is_contact_recommended'].sum()):,}"

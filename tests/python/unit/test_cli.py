@@ -23,7 +23,9 @@ SUBCOMMANDS = [
     ["export"],
     ["export", "evidence"],
     ["serve"],
+    ["dashboard"],
     ["docs"],
+    ["backtest"],
 ]
 
 
@@ -126,3 +128,20 @@ def test_serve_refuses_a_network_interface_without_an_api_key(workspace: Workspa
     assert f"--host {host} would serve customer data to the network without an API key" in result.stderr
     assert "RETAIL_API_KEY" in result.stderr and "--insecure" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_dashboard_refuses_a_network_interface_without_insecure(workspace: Workspace) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "retail"), "dashboard", "--host", "0.0.0.0", "--port", "1"],
+        env=workspace.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "--host 0.0.0.0 would serve customer data and build controls to the network without a login" in (
+        result.stderr
+    )
+    assert "--insecure" in result.stderr and "Traceback" not in result.stderr

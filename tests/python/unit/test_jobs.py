@@ -86,6 +86,16 @@ def test_a_failure_names_the_failing_node_and_its_message() -> None:
     assert failure.startswith("Failure in test not_null_fct_orders_order_id")
     assert "Got 2 results, configured to fail if != 0" in failure
     assert failure_of(["$ retail ingest x.csv", "error: x.csv: file does not exist"]) == "x.csv: file does not exist"
+    # A project that does not compile: dbt says so without a timestamp.
+    compile_error = [
+        "23:15:53  Encountered an error:",
+        "Compilation Error in model previous_scores (dbt_project/models/reporting/previous_scores.sql)",
+        "  time data '2011-13-45' does not match format '%Y-%m-%d'",
+    ]
+    assert failure_of(compile_error) == (
+        "Compilation Error in model previous_scores (dbt_project/models/reporting/previous_scores.sql) "
+        "time data '2011-13-45' does not match format '%Y-%m-%d'"
+    )
 
 
 def test_a_second_job_is_refused_while_one_runs_then_runs_after_it(tmp_path: Path) -> None:
