@@ -127,21 +127,69 @@ class TrackedRun:
         return int(version.version)
 
 
+_SQLITE = "sqlite:///"
+CACHE_DIR_ENV = "XDG_CACHE_HOME"
+
+
+def _client(tracking_uri: str) -> Any:
+    """An MlflowClient; a new SQLite store starts as a copy of an empty, migrated one.
+
+    Creating a SQLite store runs MLflow's schema migrations, about 10 s of CPU on
+    this kind of machine; every fresh warehouse (first build, each backtest date,
+    each replay) would pay them. An empty store migrated once per MLflow version is
+    kept in the user's cache folder and copied instead.
+    """
+    from mlflow.tracking import MlflowClient
+
+    if tracking_uri.startswith(_SQLITE):
+        store = Path(tracking_uri[len(_SQLITE) :])
+        if not store.exists():
+            _copy_empty_store(store)
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def _copy_empty_store(store: Path) -> None:
+    import os
+    import shutil
+    import threading
+
+    import mlflow
+
+    cache = Path(os.environ.get(CACHE_DIR_ENV) or Path.home() / ".cache") / "retail-retention"
+    template = cache / f"mlflow-{mlflow.__version__}-empty.db"
+    try:
+        if not template.exists():
+            cache.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=cache) as folder:
+                fresh = Path(folder) / "empty.db"
+                from mlflow.tracking import MlflowClient
+
+                MlflowClient(tracking_uri=f"{_SQLITE}{fresh}").search_experiments()
+                os.replace(fresh, template)  # atomic: concurrent builds each see a whole template
+        store.parent.mkdir(parents=True, exist_ok=True)
+        partial = store.with_name(f".{store.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        shutil.copyfile(template, partial)
+        try:
+            # A hard link never replaces: a store another thread or process created meanwhile is kept.
+            os.link(partial, store)
+        finally:
+            partial.unlink()
+    except OSError:
+        return  # no cache folder to write, or the store appeared meanwhile: MLflow opens or creates it
+
+
 def artifact_location(tracking_uri: str) -> str | None:
     """Artifacts beside a SQLite store (``<folder>/mlartifacts``), not in ./mlruns of the working directory."""
-    prefix = "sqlite:///"
-    if not tracking_uri.startswith(prefix):
+    if not tracking_uri.startswith(_SQLITE):
         return None  # a tracking server decides
-    folder = Path(tracking_uri[len(prefix) :]).resolve().parent
+    folder = Path(tracking_uri[len(_SQLITE) :]).resolve().parent
     return (folder / "mlartifacts").as_uri()
 
 
 @contextmanager
 def start_run(tracking_uri: str, experiment: str, run_name: str) -> Iterator[TrackedRun]:
     """A finished (or failed) MLflow run in ``experiment``."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = _client(tracking_uri)
     existing = client.get_experiment_by_name(experiment)
     experiment_id = (
         existing.experiment_id
@@ -162,9 +210,7 @@ def model_metrics_table(scores: list[pd.DataFrame], tracking_uri: str) -> pd.Dat
 
     One row per run, model, metric and split; ``model_family`` is the MLflow experiment.
     """
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = _client(tracking_uri)
     rows = []
     runs = sorted(
         {
@@ -198,9 +244,8 @@ def model_metrics_table(scores: list[pd.DataFrame], tracking_uri: str) -> pd.Dat
 def champion(tracking_uri: str, family: str) -> Champion | None:
     """The version of ``family`` under the champion alias, if one is registered."""
     from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = _client(tracking_uri)
     try:
         version = client.get_model_version_by_alias(registered_model_name(family), CHAMPION_ALIAS)
     except MlflowException:
@@ -211,10 +256,9 @@ def champion(tracking_uri: str, family: str) -> Champion | None:
 def registered_version(tracking_uri: str, family: str, version: int) -> Champion:
     """One registered version of ``family`` (e.g. the one that scored a published build)."""
     from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
 
     try:
-        found = MlflowClient(tracking_uri=tracking_uri).get_model_version(registered_model_name(family), str(version))
+        found = _client(tracking_uri).get_model_version(registered_model_name(family), str(version))
     except MlflowException:
         raise RetailError(
             f"model {registered_model_name(family)} version {version} is not in the MLflow store {tracking_uri}; "
@@ -249,16 +293,12 @@ def load_model(model: Champion, flavor: str, *, artifact: str = "model") -> Any:
 
 
 def run_params(tracking_uri: str, run_id: str) -> dict[str, str]:
-    from mlflow.tracking import MlflowClient
-
-    return dict(MlflowClient(tracking_uri=tracking_uri).get_run(run_id).data.params)
+    return dict(_client(tracking_uri).get_run(run_id).data.params)
 
 
 def run_json(tracking_uri: str, run_id: str, name: str) -> Any | None:
     """The JSON artifact ``name`` of one run, or None when the run has none."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri)
+    client = _client(tracking_uri)
     with tempfile.TemporaryDirectory() as folder:
         try:
             path = client.download_artifacts(run_id, f"{name}.json", folder)

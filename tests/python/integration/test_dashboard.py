@@ -234,7 +234,7 @@ def _export(workspace: Workspace) -> bytes:
     return (EXPORT_HEADER + "\n".join(lines) + "\n").encode("cp1252")
 
 
-def test_upload_map_preview_ingest_and_build_from_the_dataopen_page(writable: Workspace) -> None:
+def test_upload_map_preview_ingest_and_build_from_the_data_page(writable: Workspace) -> None:
     loads_before = len(_published(writable, "select * from raw.loads"))
     app = open_page("Data")
     app.file_uploader[0].set_value(("kasse export.csv", _export(writable), "text/csv")).run()

@@ -180,3 +180,30 @@ def test_a_bad_request_body_is_not_echoed_back(client: TestClient) -> None:
 
     assert response.status_code == 422
     assert len(response.content) < 2_000
+
+
+def test_models_that_cannot_be_loaded_are_a_clear_error_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A registry without the published versions, or models pickled by older code, tell the reader what to run
+    (the API answers 503 with it) instead of failing with a library's traceback."""
+    from types import SimpleNamespace
+
+    from models_py.errors import RetailError
+    from models_py.ml.scoring import ScoringModels
+    from models_py.serving.live import LivePublication
+
+    live = LivePublication(tmp_path / "published.duckdb", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    loaded = SimpleNamespace(model_versions={"segmentation": 3, "churn": 3, "ltv": 3})
+    with pytest.raises(RetailError, match="version 3 is not in the MLflow store"):
+        live.models(loaded)  # type: ignore[arg-type]
+
+    def unpickle(*_: object) -> None:
+        # What cloudpickle raises for a model saved when the module had another path.
+        raise ModuleNotFoundError("No module named 'models_py.segmentation'")
+
+    monkeypatch.setattr(ScoringModels, "load", unpickle)
+    with pytest.raises(
+        RetailError, match=r"cannot be loaded \(No module named 'models_py.segmentation'\); run `retail build`"
+    ):
+        live.models(loaded)  # type: ignore[arg-type]
