@@ -266,7 +266,8 @@ def find_customers(con: duckdb.DuckDBPyConnection, text: str, limit: int = 20) -
 
 @dataclass(frozen=True)
 class CustomerView:
-    scores: dict[str, Any]
+    scores: dict[str, Any]  # reporting.customer_scores, with the RFM segment
+    features: dict[str, Any]  # marts.customer_features: every input of the models
     segment_history: pd.DataFrame
     score_history: pd.DataFrame
 
@@ -306,7 +307,10 @@ def customer(con: duckdb.DuckDBPyConnection, customer_id: str) -> CustomerView |
         """,
         [customer_id],
     )
-    return CustomerView(scores, history, builds)
+    features = _row(
+        con, "select * exclude (customer_id) from marts.customer_features where customer_id = ?", [customer_id]
+    )
+    return CustomerView(scores, features, history, builds)
 
 
 @dataclass(frozen=True)

@@ -11,22 +11,6 @@ import streamlit as st
 from models_py.serving import dashboard_data
 from models_py.serving.dashboard_pages.common import Context, money, share
 
-FEATURE_COLUMNS = (
-    "recency_days",
-    "frequency",
-    "monetary",
-    "avg_order_value",
-    "unique_products",
-    "tenure_days",
-    "avg_interpurchase_days",
-    "orders_last_90d",
-    "monetary_last_90d",
-    "monetary_prior_90d",
-    "spend_trend",
-    "return_rate",
-    "country",
-)
-
 
 def _headline(scores: dict[str, Any]) -> None:
     cards = st.columns(5)
@@ -87,9 +71,8 @@ def _one_customer(context: Context) -> None:
     if view is None:
         return
     _headline(view.scores)
-    st.subheader("Features")
-    features = {name: view.scores.get(name) for name in FEATURE_COLUMNS if name in view.scores}
-    st.dataframe(pd.DataFrame([features]), hide_index=True, width="stretch")
+    st.subheader(f"Features as of {view.features.get('as_of_date')}")
+    st.dataframe(pd.DataFrame([view.features]), hide_index=True, width="stretch")
     _history(view)
 
 
