@@ -19,8 +19,9 @@ import pandas as pd
 from models_py.errors import RetailError
 from models_py.ingest.mapping import quote_identifier
 
-# Customer columns a distribution can be drawn for (numeric inputs and scores of customer_scores).
-DISTRIBUTION_FEATURES = (
+# What a distribution can be drawn for: the customer's inputs (marts.customer_features) and scores
+# (reporting.customer_scores).
+DISTRIBUTION_INPUTS = (
     "recency_days",
     "frequency",
     "monetary",
@@ -32,12 +33,15 @@ DISTRIBUTION_FEATURES = (
     "monetary_last_90d",
     "spend_trend",
     "return_rate",
+)
+DISTRIBUTION_SCORES = (
     "churn_probability",
     "predicted_ltv",
     "probability_alive",
     "expected_churn_loss",
     "expected_value_of_contact",
 )
+DISTRIBUTION_FEATURES = (*DISTRIBUTION_INPUTS, *DISTRIBUTION_SCORES)
 AT_RISK_COLUMNS = (
     "customer_id",
     "segment_name",
@@ -206,14 +210,15 @@ def feature_values(con: duckdb.DuckDBPyConnection, feature: str, segment_ids: Se
     """One row per customer of the chosen segments: segment name and the feature's value."""
     if feature not in DISTRIBUTION_FEATURES:
         raise RetailError(f"no distribution for {feature!r}; choose one of {', '.join(DISTRIBUTION_FEATURES)}")
-    column = quote_identifier(feature)
+    column = f"{'inputs' if feature in DISTRIBUTION_INPUTS else 'scores'}.{quote_identifier(feature)}"
     return _frame(
         con,
         f"""
-        select segment_id, segment_name, cast({column} as double) as value
-        from reporting.customer_scores
-        where segment_id in (select unnest(cast(? as bigint[]))) and {column} is not null
-        order by segment_id, customer_id
+        select scores.segment_id, scores.segment_name, cast({column} as double) as value
+        from reporting.customer_scores as scores
+        inner join marts.customer_features as inputs on inputs.customer_id = scores.customer_id
+        where scores.segment_id in (select unnest(cast(? as bigint[]))) and {column} is not null
+        order by scores.segment_id, scores.customer_id
         """,
         [list(segment_ids)],
     )

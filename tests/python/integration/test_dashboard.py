@@ -145,6 +145,21 @@ def test_segments_table_and_filter_follow_the_segment_summary(on_demo: Workspace
     assert shown_names == set(summary[summary["segment_id"].isin(kept)]["segment_name"])
 
 
+def test_every_distribution_draws_the_publications_values(on_demo: Workspace) -> None:
+    from models_py.serving.dashboard_data import DISTRIBUTION_FEATURES, DISTRIBUTION_INPUTS
+
+    app = open_page("Segments")
+    for feature in DISTRIBUTION_FEATURES:
+        table = "marts.customer_features" if feature in DISTRIBUTION_INPUTS else "reporting.customer_scores"
+        expected = _published(on_demo, f"select count({feature}) as n, sum({feature}) as total from {table}").iloc[0]
+        _labelled(app.selectbox, "Feature").set_value(feature).run()
+
+        assert not app.exception, (feature, [exception.value for exception in app.exception])
+        values = [row["value"] for row in _chart_rows(app.get("vega_lite_chart")[1])]
+        assert len(values) == expected["n"], feature
+        assert sum(values) == pytest.approx(float(expected["total"]), rel=1e-9), feature
+
+
 def _chart_rows(chart: Any) -> list[dict[str, Any]]:
     """The data rows a rendered Altair chart was sent (Arrow datasets beside its spec)."""
     frames = [pyarrow.ipc.open_stream(dataset.data.data).read_pandas() for dataset in chart.proto.datasets]
