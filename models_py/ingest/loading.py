@@ -207,9 +207,9 @@ def ingest_file(
             _refuse_repeated_file(con, path, sha256)
         header, dialect = _read_source(con, path, file_format, mapping or ColumnMapping(), warehouse_path.parent)
         mapping, reading, total = _stage(con, path, header, dialect, mapping)
-        bad_rows = _count(con, "select count(*) from _staged where _parse_error is not null")
-        if bad_rows > max_bad_share * total:
-            raise RetailError(_bad_rows_message(con, path, bad_rows, total, max_bad_share))
+        bad_rows, refusal = _bad_rows(con, path, total, max_bad_share)
+        if refusal:
+            raise RetailError(refusal)
         return _commit_load(
             con,
             path,
@@ -275,18 +275,14 @@ def preview_file(
         file_format = detect_format(path)
         with tempfile.TemporaryDirectory() as workdir, duckdb.connect() as con:
             header, dialect = _read_source(con, path, file_format, mapping or ColumnMapping(), Path(workdir))
-            proposed = dict(proposed_columns(header))
+            proposed = proposed_columns(header)
             mapping, reading, total = _stage(con, path, header, dialect, mapping)
-            bad_rows = _count(con, "select count(*) from _staged where _parse_error is not null")
-            errors = (
-                [_bad_rows_message(con, path, bad_rows, total, max_bad_share)]
-                if bad_rows > max_bad_share * total
-                else []
-            )
+            bad_rows, refusal = _bad_rows(con, path, total, max_bad_share)
+            errors = [refusal] if refusal else []
             head = con.execute(_parsed_rows_sql(mapping, reading, "true", rows)).df()
             bad = con.execute(_parsed_rows_sql(mapping, reading, "_parse_error is not null", rows)).df()
     except RetailError as error:
-        return Preview(header=header, proposed=dict(proposed_columns(header)), errors=[str(error)])
+        return Preview(header=header, proposed=proposed_columns(header), errors=[str(error)])
     return Preview(header, proposed, errors, mapping, reading, total, bad_rows, head, bad)
 
 
@@ -581,6 +577,13 @@ def _order_level_value(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, n
 
 def _has_sheet_column(con: duckdb.DuckDBPyConnection) -> bool:
     return any(row[0] == _SHEET_COLUMN for row in con.execute("describe _source_raw").fetchall())
+
+
+def _bad_rows(con: duckdb.DuckDBPyConnection, path: Path, total: int, max_bad_share: float) -> tuple[int, str | None]:
+    """Staged rows with a parse error, and the refusal when they are more than ``max_bad_share`` of the file."""
+    bad_rows = _count(con, "select count(*) from _staged where _parse_error is not null")
+    too_many = bad_rows > max_bad_share * total
+    return bad_rows, _bad_rows_message(con, path, bad_rows, total, max_bad_share) if too_many else None
 
 
 def _bad_rows_message(con: duckdb.DuckDBPyConnection, path: Path, bad_rows: int, total: int, max_share: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,6 @@ DELIMITER_CHOICES = {DETECT: None, "comma": ",", "semicolon": ";", "tab": "\t", 
 # A resource cache: the preview holds a ColumnMapping, which cannot be pickled.
 @st.cache_resource(show_spinner="Reading the file as it would be loaded...", max_entries=8)
 def _preview(path: str, mapping_key: str, max_bad_share: float) -> Preview:
-    import json
-
     raw = json.loads(mapping_key)
     mapping = parse_mapping(raw, "the mapping editor") if raw else None
     return preview_file(Path(path), mapping, max_bad_share=max_bad_share)
@@ -105,8 +104,6 @@ def _load(context: Context) -> None:
     path = _upload(context)
     if path is None:
         return
-    import json
-
     first = _preview(str(path), "{}", context.settings.max_bad_share)
     if not first.header:
         _show_preview(first)
