@@ -9,23 +9,24 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from models_py.backtest import DateResult, results_table, run_backtest
 from models_py.dbt_runner import DbtOutcome, run_dbt
 from models_py.errors import RetailError
 from models_py.ingest.demo_data import DemoDataConfig, write_demo_data
 from models_py.ingest.loading import CURRENT_LOADS, ingest_file
 from models_py.ingest.mapping import load_mapping
 from models_py.publish import Publication, open_published, publish, read_publication
-from models_py.replay import BatchResult, ReplayOptions, replay_settings, run_replay
-from models_py.reporting.evidence import export_evidence
-from models_py.reporting.strategic import write_strategic_report
 from models_py.saved_vars import read_saved_vars, saved_vars_path
 from models_py.serving.jobs import control_requested, stop_was_requested
 from models_py.settings import API_KEY_ENV, Settings
 from models_py.warehouse import connect, table_exists
+
+if TYPE_CHECKING:
+    from models_py.backtest import DateResult
+    from models_py.replay import BatchResult
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -166,6 +167,8 @@ def _echo_published(publication: Publication) -> None:
 
 
 def _write_report(settings: Settings) -> None:
+    from models_py.reporting.strategic import write_strategic_report  # late: each command imports what it uses
+
     written = write_strategic_report(settings.published_path, settings.reports_dir)
     click.echo(f"strategic report: {written.markdown_path} and {written.html_path}")
 
@@ -205,6 +208,8 @@ def export() -> None:
 )
 def export_evidence_command(out: Path) -> None:
     """Write an Evidence project (pages, source queries, pinned npm packages) reading the published warehouse."""
+    from models_py.reporting.evidence import export_evidence
+
     settings = Settings.from_env()
     written = export_evidence(settings.published_path, out)
     click.echo(
@@ -382,6 +387,8 @@ def replay(
     The streaming simulation of a scheduled deployment: segment history,
     transitions, drift and the action outbox accumulate batch by batch.
     """
+    from models_py.replay import ReplayOptions, replay_settings, run_replay
+
     settings = Settings.from_env()
     target = replay_settings(settings, into or settings.warehouse_path.parent / "replay" / "retail.duckdb")
     if force:
@@ -479,6 +486,8 @@ def backtest(as_of_dates: str, vars_yaml: str | None, keep: bool) -> None:
     Prints one column per date and appends the numbers to backtest/backtest.duckdb
     (table backtest_metrics) beside the warehouse. Quote these, not validation metrics.
     """
+    from models_py.backtest import results_table, run_backtest  # scikit-learn and scipy: slow to import
+
     settings = Settings.from_env()
     dates = _parse_dates(as_of_dates)
     _, variables = _split_vars(("--vars", vars_yaml) if vars_yaml else ())

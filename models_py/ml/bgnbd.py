@@ -7,6 +7,9 @@ purchase_span_days, age T = tenure_days, and the average order value.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
@@ -154,7 +157,7 @@ class PurchaseModels:
         sample = features
         if len(features) > FIT_SAMPLE:
             sample = features.sample(FIT_SAMPLE, random_state=random_state)
-        return cls(BgNbd.fit(sample), GammaGamma.fit(sample), horizon_days)
+        return cls(*_FITS.fit(sample), horizon_days)
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         """PURCHASE_FEATURES per row of ``frame`` (frequency, purchase_span_days, tenure_days, avg_order_value)."""
@@ -189,3 +192,43 @@ class PurchaseModels:
             GammaGamma(*read("purchase_gamma_gamma_", ("p", "q", "gamma"))),
             int(float(params["purchase_horizon_days"])),
         )
+
+
+_HISTORY_COLUMNS = ["frequency", "purchase_span_days", "tenure_days", "avg_order_value"]
+
+
+class _FitCache:
+    """Fits by the exact values (in row order) of the columns they read.
+
+    The churn and LTV models and the purchase forecast fit the same populations
+    (each training snapshot, the customers at as_of_date) in one dbt process, two
+    of them at once on dbt's threads; the maximum-likelihood fits were a third of a
+    training build. The second caller waits for the first fit and reuses it. Row
+    order is part of the key because the optimiser's sums depend on it.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._fits: OrderedDict[str, tuple[BgNbd, GammaGamma]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
+
+    def fit(self, sample: pd.DataFrame) -> tuple[BgNbd, GammaGamma]:
+        values = np.ascontiguousarray(sample[_HISTORY_COLUMNS].to_numpy(dtype=float))
+        key = hashlib.sha256(values.tobytes()).hexdigest()
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._fits:
+                    return self._fits[key]
+            fitted = (BgNbd.fit(sample), GammaGamma.fit(sample))
+            with self._lock:
+                self._fits[key] = fitted
+                while len(self._fits) > self._size:
+                    evicted, _ = self._fits.popitem(last=False)
+                    self._key_locks.pop(evicted, None)
+        return fitted
+
+
+_FITS = _FitCache()

@@ -427,3 +427,29 @@ def test_purchase_forecast_gives_every_customer_a_row() -> None:
     assert result["probability_alive"].between(0, 1).all() and (result["expected_orders"] >= 0).all()
     one_timers = features.set_index("customer_id")["frequency"].eq(1)
     assert (result.set_index("customer_id").loc[one_timers[one_timers].index, "probability_alive"] == 1).all()
+
+
+def test_purchase_models_fit_each_population_once_and_refit_when_values_or_order_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    features = customer_features(300, seed=11)
+    calls: list[int] = []
+    real_fit = BgNbd.fit.__func__  # type: ignore[attr-defined]
+
+    def counting_fit(cls: type[BgNbd], frame: pd.DataFrame) -> BgNbd:
+        calls.append(len(frame))
+        return real_fit(cls, frame)
+
+    monkeypatch.setattr(BgNbd, "fit", classmethod(counting_fit))
+    first = PurchaseModels.fit(features, 90)
+    for_ltv = PurchaseModels.fit(features.copy(), 30)  # another model, same population
+    assert len(calls) == 1
+    assert for_ltv.bgnbd == first.bgnbd and for_ltv.gamma_gamma == first.gamma_gamma
+    assert for_ltv.horizon_days == 30
+
+    changed = features.assign(frequency=features["frequency"] + (features.index == 0))
+    PurchaseModels.fit(changed, 90)
+    PurchaseModels.fit(features.iloc[::-1], 90)
+    assert len(calls) == 3
+    # The cached fit is the fit: the same as fitting again from scratch.
+    assert first.bgnbd == real_fit(BgNbd, features)
