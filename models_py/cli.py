@@ -106,6 +106,24 @@ def ingest(path: Path, mapping_path: Path | None, append: bool, force: bool, max
     )
 
 
+@cli.command("export-raw")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the Parquet (default: RETAIL_RAW_PARQUET, else warehouse/raw_parquet beside the warehouse).",
+)
+def export_raw_command(out: Path | None) -> None:
+    """Write the loaded raw.transactions and raw.loads as Parquet, for `dbt build --target spark`."""
+    from models_py.ingest.raw_export import export_raw
+
+    settings = Settings.from_env()
+    target = out or settings.raw_parquet_path
+    counts = export_raw(settings.warehouse_path, target, memory_limit=settings.memory_limit)
+    listed = ", ".join(f"raw.{table} {rows:,} rows" for table, rows in counts.items())
+    click.echo(f"wrote {listed} to {target}/ (RETAIL_RAW_PARQUET={target.resolve()} for the Spark target)")
+
+
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.option("--as-of-date", default=None, help="Feature cutoff YYYY-MM-DD (default: day after the last transaction).")
 @click.option(

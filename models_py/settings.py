@@ -22,6 +22,7 @@ PUBLISHED_ENV = "RETAIL_PUBLISHED_WAREHOUSE"
 REPORTS_DIR_ENV = "RETAIL_REPORTS_DIR"
 API_KEY_ENV = "RETAIL_API_KEY"
 UPLOAD_LIMIT_ENV = "RETAIL_UPLOAD_LIMIT_MB"
+RAW_PARQUET_ENV = "RETAIL_RAW_PARQUET"
 DEFAULT_UPLOAD_LIMIT_MB = 200
 # DuckDB's own default is 80% of RAM; at 50M rows a build then takes ~19 GB.
 # Capped, it spills to warehouse/*.tmp instead. profiles.yml has the same default.
@@ -84,6 +85,9 @@ class Settings:
         When set (``RETAIL_API_KEY``), the scoring API answers only requests carrying it.
     upload_limit_mb:
         Largest file the dashboard accepts for upload (``RETAIL_UPLOAD_LIMIT_MB``, else 200).
+    raw_parquet_path:
+        Where ``retail export-raw`` writes the raw tables for the Spark target
+        (``RETAIL_RAW_PARQUET``, else ``raw_parquet/`` beside the warehouse).
     """
 
     project_dir: Path
@@ -95,6 +99,7 @@ class Settings:
     reports_dir: Path = Path()
     api_key: str | None = None
     upload_limit_mb: int = DEFAULT_UPLOAD_LIMIT_MB
+    raw_parquet_path: Path = Path()
 
     @property
     def demo_data_path(self) -> Path:
@@ -127,6 +132,7 @@ class Settings:
             reports_dir=_path(env.get(REPORTS_DIR_ENV), project_dir, project_dir / "reports"),
             api_key=env.get(API_KEY_ENV) or None,
             upload_limit_mb=upload_limit_mb,
+            raw_parquet_path=_path(env.get(RAW_PARQUET_ENV), project_dir, warehouse.parent / "raw_parquet"),
         )
 
     def dbt_env(self) -> dict[str, str]:

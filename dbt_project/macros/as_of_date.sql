@@ -5,11 +5,7 @@
 {% macro as_of_date() -%}
     {%- set value = var('as_of_date', none) -%}
     {%- if value is none or (value | string | trim) == '' -%}
-        (
-            select cast({{ dbt.dateadd('day', 1, 'max(ordered_at)') }} as date)
-            from {{ ref('int_transaction_lines_classified') }}
-            where coalesce(exclusion_reason, '') <> 'future_dated'
-        )
+        (select as_of_date from {{ ref('int_default_as_of_date') }})
     {%- else -%}
         {%- set text = value | string | trim -%}
         {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}

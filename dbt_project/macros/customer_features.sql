@@ -1,54 +1,77 @@
-{#- customer_features_at(cutoff_date): the per-customer feature query as of a
-    cutoff, using only purchases and returns strictly before it.
+{#- customer_features_at(cutoffs): the per-customer feature query as of one or
+    more cutoffs, using only purchases and returns strictly before each.
 
-    cutoff_date: a SQL expression of type date (e.g. as_of_date(), or
-    as_of_date() shifted back by a horizon for training snapshots).
-    Output: one row per customer with at least one kept purchase before the
-    cutoff. marts.customer_features calls it at as_of_date; training snapshots
-    call it at earlier cutoffs, so the logic exists once. -#}
-{% macro customer_features_at(cutoff_date) -%}
-{%- set cutoff_at = 'cast(' ~ cutoff_date ~ ' as ' ~ dbt.type_timestamp() ~ ')' -%}
+    cutoffs: a SQL select with one column, cutoff_date (a date), one row per
+    cutoff (e.g. as_of_date(), or the training snapshots' earlier cutoffs).
+    Output: one row per customer and cutoff (column as_of_date) for customers
+    with at least one kept purchase before that cutoff. marts.customer_features
+    calls it at as_of_date; training snapshots call it once for all their
+    cutoffs, so the logic exists once and the lines are read once: each line
+    joins the cutoffs after it, and everything groups by cutoff. (One query per
+    cutoff, unioned, read the lines twelve times, and Spark's planner ran out of
+    memory on the twelve copies of the query.) -#}
+{% macro customer_features_at(cutoffs) -%}
+{%- set cutoff_at = 'cutoff_at' -%}
 {%- set since_30d = dbt.dateadd('day', -30, cutoff_at) -%}
 {%- set since_90d = dbt.dateadd('day', -90, cutoff_at) -%}
 {%- set since_180d = dbt.dateadd('day', -180, cutoff_at) -%}
+{#- Day counts cast to bigint: datediff gives bigint on DuckDB, int on Spark. -#}
 with
+
+cutoffs as (
+    select distinct
+        cast(cutoff_date as date) as as_of_date,
+        cast(cutoff_date as {{ dbt.type_timestamp() }}) as cutoff_at
+    from (
+        {{ cutoffs | indent(8) }}
+    ) as requested
+),
 
 purchase_lines as (
     select
-        customer_id,
-        order_id,
-        product_id,
-        country,
-        quantity,
-        unit_price,
-        line_amount,
-        ordered_at
-    from {{ ref('int_purchase_lines_kept') }}
-    where ordered_at < {{ cutoff_at }}
+        cutoffs.as_of_date,
+        cutoffs.cutoff_at,
+        lines.customer_id,
+        lines.order_id,
+        lines.product_id,
+        lines.country,
+        lines.quantity,
+        lines.unit_price,
+        lines.line_amount,
+        lines.ordered_at
+    from {{ ref('int_purchase_lines_kept') }} as lines
+    inner join cutoffs
+        on lines.ordered_at < cutoffs.cutoff_at
 ),
 
 return_lines as (
     select
-        customer_id,
-        order_id,
-        returned_amount
-    from {{ ref('int_return_lines_attributed') }}
-    where cancelled_at < {{ cutoff_at }}
+        cutoffs.as_of_date,
+        returns.customer_id,
+        returns.order_id,
+        returns.returned_amount
+    from {{ ref('int_return_lines_attributed') }} as returns
+    inner join cutoffs
+        on returns.cancelled_at < cutoffs.cutoff_at
 ),
 
 orders as (
     select
+        as_of_date,
+        cutoff_at,
         customer_id,
         order_id,
         min(ordered_at) as ordered_at,
         sum(line_amount) as order_amount,
         sum(quantity) as order_quantity
     from purchase_lines
-    group by customer_id, order_id
+    group by as_of_date, cutoff_at, customer_id, order_id
 ),
 
 order_stats as (
     select
+        as_of_date,
+        cutoff_at,
         customer_id,
         count(*) as frequency,
         sum(order_amount) as monetary,
@@ -69,43 +92,49 @@ order_stats as (
         min(ordered_at) as first_ordered_at,
         max(ordered_at) as last_ordered_at
     from orders
-    group by customer_id
+    group by as_of_date, cutoff_at, customer_id
 ),
 
 {#- Order-level exports carry no products or unit prices: these features
     are then null, not zero. #}
 line_stats as (
     select
+        as_of_date,
         customer_id,
         case
             when count(product_id) > 0 then count(distinct product_id)
         end as unique_products,
-        avg(unit_price) as avg_unit_price
+        -- An exact decimal sum, then one division: avg() sums in floating point, in
+        -- an order that varies with threads and engines, and the 4th decimal flipped.
+        cast(sum(unit_price) as double) / count(unit_price) as avg_unit_price
     from purchase_lines
-    group by customer_id
+    group by as_of_date, customer_id
 ),
 
 country_counts as (
     select
+        as_of_date,
         customer_id,
         country,
         count(*) as line_count
     from purchase_lines
     where country is not null
-    group by customer_id, country
+    group by as_of_date, customer_id, country
 ),
 
 -- A few customers order from several countries: take the most frequent.
 main_country as (
     select
+        as_of_date,
         customer_id,
         country
     from (
         select
+            as_of_date,
             customer_id,
             country,
             row_number() over (
-                partition by customer_id order by line_count desc, country
+                partition by as_of_date, customer_id order by line_count desc, country
             ) as country_rank
         from country_counts
     ) as ranked
@@ -114,11 +143,12 @@ main_country as (
 
 return_stats as (
     select
+        as_of_date,
         customer_id,
         count(distinct order_id) as cancelled_orders,
         sum(returned_amount) as returned_amount
     from return_lines
-    group by customer_id
+    group by as_of_date, customer_id
 ),
 
 features as (
@@ -133,11 +163,11 @@ features as (
             as avg_items_per_order,
         line_stats.unique_products,
         cast(line_stats.avg_unit_price as decimal(18, 4)) as avg_unit_price,
-        {{ dbt.datediff('order_stats.last_ordered_at', cutoff_at, 'day') }}
+        cast({{ dbt.datediff('order_stats.last_ordered_at', 'order_stats.cutoff_at', 'day') }} as {{ dbt.type_bigint() }})
             as recency_days,
-        {{ dbt.datediff('order_stats.first_ordered_at', cutoff_at, 'day') }}
+        cast({{ dbt.datediff('order_stats.first_ordered_at', 'order_stats.cutoff_at', 'day') }} as {{ dbt.type_bigint() }})
             as tenure_days,
-        {{ dbt.datediff('order_stats.first_ordered_at', 'order_stats.last_ordered_at', 'day') }}
+        cast({{ dbt.datediff('order_stats.first_ordered_at', 'order_stats.last_ordered_at', 'day') }} as {{ dbt.type_bigint() }})
             as purchase_span_days,
         case
             when order_stats.frequency > 1
@@ -166,16 +196,19 @@ features as (
         cast(coalesce(return_stats.returned_amount, 0) as double)
             / (order_stats.monetary + coalesce(return_stats.returned_amount, 0))
             as return_rate,
-        cast({{ cutoff_date }} as date) as as_of_date,
+        order_stats.as_of_date,
         order_stats.first_ordered_at,
         order_stats.last_ordered_at
     from order_stats
     inner join line_stats
-        on order_stats.customer_id = line_stats.customer_id
+        on order_stats.as_of_date = line_stats.as_of_date
+        and order_stats.customer_id = line_stats.customer_id
     left join main_country
-        on order_stats.customer_id = main_country.customer_id
+        on order_stats.as_of_date = main_country.as_of_date
+        and order_stats.customer_id = main_country.customer_id
     left join return_stats
-        on order_stats.customer_id = return_stats.customer_id
+        on order_stats.as_of_date = return_stats.as_of_date
+        and order_stats.customer_id = return_stats.customer_id
 )
 
 select * from features

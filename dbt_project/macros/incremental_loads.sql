@@ -24,3 +24,11 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- The materialization of the load-incremental models: incremental, except on
+    Spark, where a plain Parquet table cannot delete rows (the reset above and
+    delete+insert need Delta Lake, which a local session cannot fetch): there
+    the model is rebuilt whole, with the same result. -#}
+{% macro incremental_by_load() -%}
+    {{ return('table' if target.type == 'spark' else 'incremental') }}
+{%- endmacro %}

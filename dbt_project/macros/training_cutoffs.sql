@@ -4,14 +4,18 @@
     stack_index = k > 0: k x training_snapshot_spacing_days earlier, an extra
     snapshot stacked into the same role's training rows. -#}
 {% macro training_cutoff(horizons_back, stack_index=0) -%}
+    cast({{ dbt.dateadd('day', -training_days_back(horizons_back, stack_index), as_of_date()) }} as date)
+{%- endmacro %}
+
+{#- The days from a training cutoff back to as_of_date (see training_cutoff). -#}
+{% macro training_days_back(horizons_back, stack_index=0) -%}
     {%- set horizon = var('churn_horizon_days') | int -%}
     {%- if var('ltv_horizon_days') | int > horizon -%}
         {{ exceptions.raise_compiler_error(
             'ltv_horizon_days (' ~ var('ltv_horizon_days') ~ ') must not exceed churn_horizon_days ('
             ~ horizon ~ '): the validation labels would read past as_of_date') }}
     {%- endif -%}
-    {%- set days_back = horizon * horizons_back + stack_index * training_snapshot_spacing_days() -%}
-    cast({{ dbt.dateadd('day', -days_back, as_of_date()) }} as date)
+    {{ return(horizon * horizons_back + stack_index * training_snapshot_spacing_days()) }}
 {%- endmacro %}
 
 {#- Snapshots stacked per role (var training_snapshots_per_role). The earliest

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,17 +120,43 @@ def copy_workspace(source: Workspace, root: Path) -> Workspace:
     return make_workspace(root)
 
 
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` (across processes: the xdist workers)."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every xdist worker of this run sees (the base temp of a run without workers)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """One full `retail build` on 60k demo rows, shared by the tests that only read it (never change it).
+    """One full `retail build` on 60k demo rows for the whole run, shared by the tests that only read it.
 
-    Its tests carry ``xdist_group("demo_build")``, so under ``pytest -n`` one worker builds it once.
+    The first worker to need it builds it under a lock, the others wait and reuse
+    it, so its tests spread over the workers. A test that writes (a build, dbt
+    docs) works on ``copy_workspace(demo_build, ...)``: another worker may be
+    reading this one, and DuckDB refuses a writer while a reader holds the file.
     """
-    workspace = make_workspace(tmp_path_factory.mktemp("demo_build"))
-    data = workspace.root / "demo.csv.gz"
-    workspace.run("demo-data", "--rows", "60000", "--out", data, check=True)
-    workspace.run("ingest", data, check=True)
-    workspace.run("build", check=True)
+    root = shared_root(tmp_path_factory)
+    workspace = make_workspace(root / "demo_build")
+    done = workspace.root / "built"
+    with exclusive(root / "demo_build.lock"):
+        if not done.exists():
+            data = workspace.root / "demo.csv.gz"
+            workspace.run("demo-data", "--rows", "60000", "--out", data, check=True)
+            workspace.run("ingest", data, check=True)
+            workspace.run("build", check=True)
+            done.write_text("")
     return workspace
 
 

@@ -1,1 +1,1 @@
-{{ customer_features_at(as_of_date()) }}
+{{ customer_features_at('select ' ~ as_of_date() ~ ' as cutoff_date') }}

@@ -2,76 +2,96 @@
 {%- set ltv_horizon = var('ltv_horizon_days') | int -%}
 with
 
-{% for stack_index in range(training_snapshots_per_role()) %}
-{%- for role, horizons_back in [('fit', 2), ('validation', 1)] %}
-{{ role }}_features_{{ stack_index }} as (
+-- as_of_date once, then every cutoff from it: on Spark each scalar subquery
+-- is a job of its own, and a dozen cutoffs each carrying one took minutes.
+build_date as (
+    select {{ as_of_date() }} as as_of_date
+),
+
+snapshot_offsets as (
+    {%- for stack_index in range(training_snapshots_per_role()) %}
+    {%- for role, horizons_back in [('fit', 2), ('validation', 1)] %}
+    {{ 'union all' if not loop.first or stack_index > 0 }}
     select
         '{{ role }}' as snapshot_role,
         {{ stack_index }} as stack_index,
-        snapshot.*
-    from (
-        {{ customer_features_at(training_cutoff(horizons_back, stack_index)) | indent(8) }}
-    ) as snapshot
+        {{ training_days_back(horizons_back, stack_index) }} as days_back
+    {%- endfor %}
+    {%- endfor %}
 ),
 
-{% endfor -%}
-{% endfor -%}
+snapshot_cutoffs as (
+    select
+        snapshot_offsets.snapshot_role,
+        snapshot_offsets.stack_index,
+        cast({{ dbt.dateadd('day', '-snapshot_offsets.days_back', 'build_date.as_of_date') }} as date)
+            as cutoff_date
+    from snapshot_offsets
+    cross join build_date
+),
+
+-- All cutoffs in one pass over the lines (macro customer_features_at).
 snapshot_features as (
-    {%- for stack_index in range(training_snapshots_per_role()) %}
-    {%- for role in ['fit', 'validation'] %}
-    {{ 'union all' if not loop.first or stack_index > 0 }}
-    select * from {{ role }}_features_{{ stack_index }}
-    {%- endfor %}
-    {%- endfor %}
+    select
+        snapshot_cutoffs.snapshot_role,
+        snapshot_cutoffs.stack_index,
+        snapshot.*
+    from (
+        {{ customer_features_at("select cutoff_date from snapshot_cutoffs") | indent(8) }}
+    ) as snapshot
+    inner join snapshot_cutoffs
+        on snapshot.as_of_date = snapshot_cutoffs.cutoff_date
 ),
 
 -- Labels never read at or after as_of_date: the latest window ends there.
 purchase_lines as (
     select
-        customer_id,
-        order_id,
-        line_amount,
-        ordered_at
-    from {{ ref('int_purchase_lines_kept') }}
-    where ordered_at < cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+        lines.customer_id,
+        lines.order_id,
+        lines.line_amount,
+        lines.ordered_at
+    from {{ ref('int_purchase_lines_kept') }} as lines
+    cross join build_date
+    where lines.ordered_at < cast(build_date.as_of_date as {{ dbt.type_timestamp() }})
 ),
 
+-- Labels per customer and cutoff straight from the lines (the cutoffs are a
+-- dozen rows), so snapshot_features is read once: Spark plans a CTE again at
+-- every reference.
 future_activity as (
     select
-        snapshot_features.customer_id,
-        snapshot_features.as_of_date,
+        purchase_lines.customer_id,
+        snapshot_cutoffs.cutoff_date as as_of_date,
         count(distinct case
             when purchase_lines.ordered_at < {{ dbt.dateadd(
-                'day', churn_horizon, 'cast(snapshot_features.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
+                'day', churn_horizon, 'cast(snapshot_cutoffs.cutoff_date as ' ~ dbt.type_timestamp() ~ ')') }}
                 then purchase_lines.order_id
         end) as future_orders,
         sum(case
             when purchase_lines.ordered_at < {{ dbt.dateadd(
-                'day', ltv_horizon, 'cast(snapshot_features.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
+                'day', ltv_horizon, 'cast(snapshot_cutoffs.cutoff_date as ' ~ dbt.type_timestamp() ~ ')') }}
                 then purchase_lines.line_amount
             else 0
         end) as future_spend
-    from snapshot_features
-    left join purchase_lines
-        on snapshot_features.customer_id = purchase_lines.customer_id
-        and purchase_lines.ordered_at
-            >= cast(snapshot_features.as_of_date as {{ dbt.type_timestamp() }})
-    group by snapshot_features.customer_id, snapshot_features.as_of_date
+    from snapshot_cutoffs
+    inner join purchase_lines
+        on purchase_lines.ordered_at
+            >= cast(snapshot_cutoffs.cutoff_date as {{ dbt.type_timestamp() }})
+    group by purchase_lines.customer_id, snapshot_cutoffs.cutoff_date
 ),
 
 past_window_spend as (
     select
-        snapshot_features.customer_id,
-        snapshot_features.as_of_date,
+        purchase_lines.customer_id,
+        snapshot_cutoffs.cutoff_date as as_of_date,
         sum(purchase_lines.line_amount) as spend_last_ltv_horizon
-    from snapshot_features
+    from snapshot_cutoffs
     inner join purchase_lines
-        on snapshot_features.customer_id = purchase_lines.customer_id
-        and purchase_lines.ordered_at
-            < cast(snapshot_features.as_of_date as {{ dbt.type_timestamp() }})
+        on purchase_lines.ordered_at
+            < cast(snapshot_cutoffs.cutoff_date as {{ dbt.type_timestamp() }})
         and purchase_lines.ordered_at >= {{ dbt.dateadd(
-            'day', -ltv_horizon, 'cast(snapshot_features.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
-    group by snapshot_features.customer_id, snapshot_features.as_of_date
+            'day', -ltv_horizon, 'cast(snapshot_cutoffs.cutoff_date as ' ~ dbt.type_timestamp() ~ ')') }}
+    group by purchase_lines.customer_id, snapshot_cutoffs.cutoff_date
 ),
 
 labelled as (
@@ -100,14 +120,14 @@ labelled as (
         snapshot_features.return_rate,
         cast(coalesce(past_window_spend.spend_last_ltv_horizon, 0) as decimal(18, 2))
             as spend_last_ltv_horizon,
-        future_activity.future_orders,
-        cast(future_activity.future_spend as decimal(18, 2)) as future_spend,
-        future_activity.future_orders = 0 as is_churned,
+        coalesce(future_activity.future_orders, 0) as future_orders,
+        cast(coalesce(future_activity.future_spend, 0) as decimal(18, 2)) as future_spend,
+        coalesce(future_activity.future_orders, 0) = 0 as is_churned,
         snapshot_features.as_of_date,
         snapshot_features.first_ordered_at,
         snapshot_features.last_ordered_at
     from snapshot_features
-    inner join future_activity
+    left join future_activity
         on snapshot_features.customer_id = future_activity.customer_id
         and snapshot_features.as_of_date = future_activity.as_of_date
     left join past_window_spend

@@ -12,7 +12,7 @@ customer_features as (
         last_ordered_at
     -- Features with a cutoff after all data are the all-time totals.
     from (
-        {{ customer_features_at("cast('9999-12-31' as date)") | indent(8) }}
+        {{ customer_features_at("select cast('9999-12-31' as date) as cutoff_date") | indent(8) }}
     ) as all_time_features
 ),
 

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=('table' if target.type == 'spark' else 'incremental'),
     unique_key='order_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
@@ -40,7 +40,7 @@ orders as (
         case
             when count(product_id) > 0 then count(distinct product_id)
         end as distinct_products,
-        sum(quantity) as item_quantity,
+        cast(sum(quantity) as decimal(38, 3)) as item_quantity,
         cast(sum(line_amount) as decimal(18, 2)) as order_amount,
         cast(min(ordered_at) as date) as order_date,
         min(ordered_at) as ordered_at,

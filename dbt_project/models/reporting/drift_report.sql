@@ -20,7 +20,7 @@
 with
 
 reference_features as (
-    {{ customer_features_at(drift_reference_cutoff()) | indent(4) }}
+    {{ customer_features_at('select ' ~ drift_reference_cutoff() ~ ' as cutoff_date') | indent(4) }}
 ),
 
 {#- (name, reference, current) of every distribution compared. -#}

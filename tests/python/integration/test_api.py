@@ -11,7 +11,7 @@ from models_py.ml.features import MODEL_FEATURES
 from models_py.serving.api import CustomerFeatures, create_app
 from tests.python.conftest import Workspace, copy_workspace
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
+pytestmark = [pytest.mark.integration]
 
 STORED_COLUMNS = (
     "customer_id, segment_id, segment_name, churn_probability, is_contact_recommended, predicted_ltv, "

@@ -14,7 +14,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 
 from tests.python.conftest import Workspace, copy_workspace
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
+pytestmark = [pytest.mark.integration]
 
 HORIZON = 90
 

@@ -7,7 +7,7 @@ import pytest
 from tests.python.conftest import Workspace
 from tests.python.reasons_check import assert_contributions_add_up_to_the_logit, frame
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
+pytestmark = [pytest.mark.integration]
 
 
 def test_stored_contributions_add_up_to_the_registered_models_logit(demo_build: Workspace) -> None:

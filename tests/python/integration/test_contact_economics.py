@@ -8,7 +8,7 @@ import pytest
 
 from tests.python.conftest import Workspace, copy_workspace
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
+pytestmark = [pytest.mark.integration]
 
 CONTACT_SQL = (
     "select customer_id, expected_value_of_contact, is_contact_recommended from reporting.customer_scores "

@@ -20,7 +20,7 @@ from models_py.serving.jobs import JobStatus, latest_job, start_job
 from models_py.settings import PUBLISHED_ENV, REPORTS_DIR_ENV, TRACKING_URI_ENV, WAREHOUSE_ENV
 from tests.python.conftest import PROJECT_DIR, Workspace, copy_workspace
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
+pytestmark = [pytest.mark.integration]
 
 DASHBOARD = PROJECT_DIR / "models_py" / "serving" / "dashboard.py"
 PAGES = ("Overview", "Segments", "Customers", "Movements", "Data", "Models")

@@ -14,7 +14,7 @@ from tests.python.browser import LiveBrowser
 from tests.python.conftest import RETAIL_BIN, TEST_ARTIFACTS, Workspace
 from tests.python.integration.test_dashboard import PAGES
 
-pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.xdist_group("demo_build")]
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 def _free_port() -> int:

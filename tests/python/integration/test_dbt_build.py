@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.python.conftest import Workspace, make_workspace
+from tests.python.conftest import Workspace, copy_workspace, make_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,6 @@ CONTRACT_TABLES = {
 }
 
 
-@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_demo_creates_schemas_without_prefix(demo_build: Workspace) -> None:
     tables = set(demo_build.query("select table_schema, table_name from information_schema.tables"))
 
@@ -40,7 +39,6 @@ def test_dbt_build_demo_creates_schemas_without_prefix(demo_build: Workspace) ->
     assert not any(schema.startswith("main_") for schema, _ in tables)  # type: ignore[union-attr]
 
 
-@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_demo_data_quality_accounts_for_every_row(demo_build: Workspace) -> None:
     raw_rows = demo_build.scalar("select count(*) from raw.transactions")
     rules = dict(demo_build.query("select rule_name, rows_affected from marts.data_quality"))
@@ -51,7 +49,6 @@ def test_dbt_build_demo_data_quality_accounts_for_every_row(demo_build: Workspac
     assert len(rules) == 9  # eight cleaning rules and kept
 
 
-@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_demo_segment_names_are_unique_and_lapsed_customers_are_flagged(demo_build: Workspace) -> None:
     names = [row[0] for row in demo_build.query("select segment_name from reporting.segment_summary")]
     unflagged = demo_build.scalar(
@@ -66,7 +63,6 @@ def test_dbt_build_demo_segment_names_are_unique_and_lapsed_customers_are_flagge
     )
 
 
-@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_demo_next_order_dates_follow_the_purchase_forecast(demo_build: Workspace) -> None:
     rows = demo_build.query(
         "select scores.as_of_date, scores.next_order_expected_on, forecast.expected_days_to_next_order, "
@@ -83,7 +79,6 @@ def test_dbt_build_demo_next_order_dates_follow_the_purchase_forecast(demo_build
         assert alive == 1.0 if frequency == 1 else 0 <= alive <= 1  # type: ignore[operator]
 
 
-@pytest.mark.xdist_group("demo_build")
 def test_dbt_build_demo_features_cover_every_customer_once(demo_build: Workspace) -> None:
     customers, distinct, as_of, last_order = demo_build.query(
         "select count(*), count(distinct customer_id), max(as_of_date), "
@@ -208,9 +203,10 @@ def test_dbt_build_shop_exports_with_mappings_and_mixed_date_formats(tmp_path: P
     assert reasons == {"kept": 5, "cancellation": 1, "non_positive_price": 1}
 
 
-@pytest.mark.xdist_group("demo_build")
-def test_dbt_build_rejects_malformed_as_of_date(demo_build: Workspace) -> None:
-    result = demo_build.run("build", "--as-of-date", "01/06/2011", "--select", "customer_features")
+def test_dbt_build_rejects_malformed_as_of_date(demo_build: Workspace, tmp_path: Path) -> None:
+    result = copy_workspace(demo_build, tmp_path / "copy").run(
+        "build", "--as-of-date", "01/06/2011", "--select", "customer_features"
+    )
 
     assert result.returncode != 0
     assert "as_of_date must be a date as YYYY-MM-DD" in result.stdout + result.stderr

@@ -22,7 +22,7 @@ from models_py.reporting.evidence import export_evidence
 from tests.python.browser import render, run, tool
 from tests.python.conftest import TEST_ARTIFACTS, Workspace
 
-pytestmark = [pytest.mark.integration, pytest.mark.evidence, pytest.mark.xdist_group("demo_build")]
+pytestmark = [pytest.mark.integration, pytest.mark.evidence]
 
 PINNED_EVIDENCE = "39.1.13"
 PURPOSE = "the Evidence end-to-end test"

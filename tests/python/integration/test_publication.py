@@ -18,7 +18,7 @@ import pytest
 from tests.python.conftest import PROJECT_DIR, Workspace, copy_workspace
 from tests.python.integration.published_reader import CHECKED_TABLES, table_state
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
+pytestmark = [pytest.mark.integration]
 
 READER = Path(__file__).with_name("published_reader.py")
 

@@ -10,7 +10,7 @@ import pytest
 from tests.python.browser import render
 from tests.python.conftest import TEST_ARTIFACTS, Workspace
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("demo_build")]
+pytestmark = [pytest.mark.integration]
 
 CHARTS = ("chart-value-risk", "chart-size-trend", "chart-economics", "chart-quality-funnel")
 

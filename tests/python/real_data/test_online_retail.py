@@ -433,29 +433,6 @@ def test_real_data_known_customers(real_build: Workspace) -> None:
     assert features.loc["12347", "recency_days"] == 3
 
 
-def test_real_data_weekly_replay_records_history_and_transitions(
-    real_build: Workspace, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    # The last two weeks, to keep CI short; the full weekly replay (25 batches) is in the README.
-    into = tmp_path_factory.mktemp("replay") / "retail.duckdb"
-    result = real_build.run(
-        "replay", "--by", "week", "--start", "2011-11-29", "--refit-every", "2", "--into", into, check=True
-    )
-
-    con = duckdb.connect(str(into), read_only=True)
-    try:
-        history = con.execute("select count(distinct as_of_date), count(*) from reporting.segment_size_history")
-        builds, history_rows = history.fetchone() or (0, 0)
-        moves = con.execute("select sum(customers) from reporting.segment_transition_matrix").fetchone()
-        accounted = con.execute("select sum(rows_affected) from marts.data_quality").fetchone()
-    finally:
-        con.close()
-    assert builds >= 3 and history_rows >= 4 * builds
-    assert moves is not None and moves[0] > 0
-    assert accounted == (541_909,)
-    assert "segment_transitions:" in result.stdout and "->" in result.stdout
-
-
 def test_real_data_dashboard_pages_render_with_the_publications_numbers(
     real_build: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -71,7 +71,8 @@ typed as (
             dbt.safe_cast('_source_row_number', dbt.type_string())
         ]) }} as transaction_line_id,
         -- Excel stores numeric ids as floats: 12346.0 and 12346 are one customer.
-        nullif(regexp_replace(customer_id_text, '\.0+$', ''), '')
+        -- [.] rather than a backslash: Spark reads '\.' in a string literal as '.', any character.
+        nullif(regexp_replace(customer_id_text, '[.]0+$', ''), '')
             as customer_id,
         nullif(upper(trim(order_id)), '') as source_order_id,
         nullif(trim(product_id), '') as product_id,

@@ -1,0 +1,401 @@
+"""Time and memory of the whole pipeline on N-times copies of the real Online Retail file.
+
+    bench/run                       # 1x and 10x (about 4 minutes), writes bench/results.md
+    bench/run --sizes 1,10,100      # 100x: 54M rows as Parquet, about 15 minutes more
+    bench/run --sizes 1 --out /tmp/smoke.md --workdir /tmp/bench   # the CI smoke run
+
+Each size is a fresh warehouse. Every step is its own `retail` process: ingest,
+the first build (which trains), a build that reuses the champion models, and a
+scheduled day (the last day of the data again, one day later, under new invoice
+ids, appended) with its incremental build. Per step: wall seconds, rows/s and the
+peak resident memory of the whole process tree (sampled from /proc). The first
+build is split by dbt's own node timings into SQL models, Python (ML) models,
+tests and publish, plus the rest (start-up, parse, report). The DuckDB floor is
+a scan and group-by of the same file in a fresh process: what any tool must pay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+REAL_DATA = PROJECT_DIR.parent / "shared" / "data" / "online_retail.csv.gz"
+RETAIL = Path(sys.executable).parent / "retail"
+GB = 1024**3
+
+# The targets of issue 14, checked in the report: (size, what, limit).
+TARGETS = (
+    (1, "ingest + full build (s)", 12.0),
+    (1, "build reusing the champions (s)", 8.0),
+    (10, "ingest + full build (s)", 25.0),
+    (10, "peak memory (GB)", 2.0),
+    (100, "ingest + full build (s)", 150.0),
+    (100, "peak memory (GB)", 6.0),
+    (100, "incremental day / full build", 0.15),
+)
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    rows: int
+    peak_bytes: int
+
+
+@dataclass
+class SizeResult:
+    size: int
+    rows: int
+    customers: int
+    steps: list[Step] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # first build, by dbt node kind
+    floor_seconds: float = 0.0
+
+    def step(self, name: str) -> Step:
+        return next(step for step in self.steps if step.name == name)
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier += children
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def measure(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int]:
+    """Run ``command``; return its wall seconds and the peak RSS of its process tree."""
+    started = time.perf_counter()
+    with log.open("ab") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, tree_rss(process.pid))
+                done.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        returncode = process.wait()
+        done.set()
+        sampler.join()
+    elapsed = time.perf_counter() - started
+    if returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise SystemExit(f"{' '.join(command)} failed ({returncode}); end of {log}:\n{tail}")
+    return elapsed, peak
+
+
+def duckdb_query(sql: str) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def reader(path: Path) -> str:
+    literal = str(path).replace("'", "''")
+    if path.suffix == ".parquet":
+        return f"read_parquet('{literal}')"
+    return f"read_csv('{literal}', all_varchar = true, header = true)"
+
+
+def make_dataset(source: Path, size: int, folder: Path) -> Path:
+    """``size`` copies of ``source``, each with its own customer and invoice ids, streamed by DuckDB.
+
+    Copy k adds k x 100,000 to the customer id and "-k" to the invoice number (a
+    cancellation keeps its leading C). Dates are unchanged: each copy is another
+    shop's worth of customers over the same year. 100x is written as Parquet.
+    """
+    if size == 1:
+        return source
+    target = folder / (f"online_retail_{size}x" + (".parquet" if size >= 100 else ".csv.gz"))
+    if target.exists():
+        return target
+    columns = [row[0] for row in duckdb_query(f"describe select * from {reader(source)}")]
+    renamed = {
+        "CustomerID": "case when nullif(trim(CustomerID), '') is null then CustomerID "
+        "else cast(cast(cast(CustomerID as double) as bigint) + copy * 100000 as varchar) end",
+        "InvoiceNo": "InvoiceNo || '-' || cast(copy as varchar)",
+    }
+    missing = [name for name in renamed if name not in columns]
+    if missing:
+        raise SystemExit(f"{source}: no column {missing}; this bench expects the UCI Online Retail header")
+    select = ", ".join(f'{renamed.get(name, f"{chr(34)}{name}{chr(34)}")} as "{name}"' for name in columns)
+    options = "(format parquet, compression zstd)" if target.suffix == ".parquet" else "(header, compression gzip)"
+    partial = target.with_name(f".{target.name}.partial")
+    duckdb_query(
+        f"copy (select {select} from {reader(source)}, range({size}) as copies(copy)) "
+        f"to '{str(partial).replace(chr(39), chr(39) * 2)}' {options}"
+    )
+    partial.rename(target)
+    return target
+
+
+def make_next_day(source: Path, folder: Path) -> Path:
+    """The last day of ``source`` again, one day later, under new invoice numbers: one scheduled day."""
+    target = folder / "next_day.csv"
+    shifted = (
+        "strftime(cast(InvoiceDate as timestamp) + interval 1 day, '%Y-%m-%d %H:%M:%S')"
+        if "InvoiceDate" in [row[0] for row in duckdb_query(f"describe select * from {reader(source)}")]
+        else None
+    )
+    if shifted is None:
+        raise SystemExit(f"{source}: no InvoiceDate column")
+    duckdb_query(
+        f"""
+        copy (
+            select * replace (InvoiceNo || '-next' as InvoiceNo, {shifted} as InvoiceDate)
+            from {reader(source)}
+            where cast(cast(InvoiceDate as timestamp) as date) = (
+                select max(cast(cast(InvoiceDate as timestamp) as date)) from {reader(source)}
+            )
+        ) to '{str(target).replace(chr(39), chr(39) * 2)}' (header)
+        """
+    )
+    return target
+
+
+def floor_seconds(path: Path) -> float:
+    """A fresh process scanning the file and grouping by customer: the least any tool pays."""
+    script = (
+        "import duckdb, time; t = time.perf_counter(); "
+        f'duckdb.connect().execute("select CustomerID, count(*), sum(cast(Quantity as double) * '
+        f'cast(UnitPrice as double)) from {reader(path)} group by 1").fetchall(); '
+        "print(time.perf_counter() - t)"
+    )
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def build_phases(target_dir: Path) -> dict[str, float]:
+    """Wall seconds of the first build by node kind: the union of the nodes' run intervals."""
+    from datetime import datetime
+
+    results = json.loads((target_dir / "run_results.json").read_text())
+    spans: dict[str, list[tuple[float, float]]] = {}
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    for result in results["results"]:
+        unique_id = result["unique_id"]
+        kind = unique_id.split(".")[0]
+        if kind == "model":
+            node = nodes.get(unique_id, {})
+            kind = "publish" if node.get("name") == "publication" else f"{node.get('language', 'sql')} models"
+        elif kind in {"test", "unit_test"}:
+            kind = "tests"
+        else:
+            kind = "seeds and snapshots"
+        execute = next((t for t in result["timing"] if t["name"] == "execute"), None)
+        compile_ = next((t for t in result["timing"] if t["name"] == "compile"), execute)
+        if not execute or not compile_ or not compile_.get("started_at") or not execute.get("completed_at"):
+            continue
+        start = datetime.fromisoformat(compile_["started_at"].replace("Z", "+00:00")).timestamp()
+        end = datetime.fromisoformat(execute["completed_at"].replace("Z", "+00:00")).timestamp()
+        spans.setdefault(kind, []).append((start, end))
+    phases = {}
+    for kind, intervals in spans.items():
+        total, current_end = 0.0, -math.inf
+        for start, end in sorted(intervals):
+            if start > current_end:
+                total += end - start
+                current_end = end
+            elif end > current_end:
+                total += end - current_end
+                current_end = end
+        phases[kind] = total
+    return phases
+
+
+def bench_size(source: Path, size: int, workdir: Path) -> SizeResult:
+    folder = workdir / f"{size}x"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = make_dataset(source, size, workdir)
+    warehouse = folder / "warehouse" / "retail.duckdb"
+    for stale in warehouse.parent.glob("*"):
+        subprocess.run(["rm", "-rf", str(stale)], check=True)
+    env = {
+        **os.environ,
+        "RETAIL_WAREHOUSE": str(warehouse),
+        "DBT_TARGET_PATH": str(folder / "target"),
+        "DBT_LOG_PATH": str(folder / "logs"),
+        "RETAIL_REPORTS_DIR": str(folder / "reports"),
+    }
+    log = folder / "output.log"
+    log.write_text("")
+    rows = duckdb_query(f"select count(*) from {reader(data)}")[0][0]
+    result = SizeResult(size=size, rows=rows, customers=0)
+    print(f"{size}x: {rows:,} rows in {data}", flush=True)
+
+    def step(name: str, *args: str, step_rows: int = rows) -> None:
+        seconds, peak = measure([str(RETAIL), *args], env, log)
+        result.steps.append(Step(name, seconds, step_rows, peak))
+        print(f"  {name:<28} {seconds:8.1f} s  peak {peak / GB:5.2f} GB", flush=True)
+
+    step("ingest", "ingest", str(data))
+    step("full build (trains)", "build")
+    result.phases = build_phases(folder / "target")
+    step("build reusing champions", "build")
+    day = make_next_day(data, folder)
+    day_rows = duckdb_query(f"select count(*) from {reader(day)}")[0][0]
+    step("append one day: ingest", "ingest", "--append", str(day), step_rows=day_rows)
+    step("append one day: build", "build", step_rows=day_rows)
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        result.customers = con.execute("select count(*) from marts.customer_features").fetchone()[0]
+    finally:
+        con.close()
+    result.floor_seconds = floor_seconds(data)
+    return result
+
+
+def machine() -> str:
+    memory = next(
+        (int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line),
+        0,
+    )
+    packages = ("duckdb", "dbt-core", "dbt-duckdb", "scikit-learn", "xgboost-cpu", "mlflow", "pandas")
+    versions = ", ".join(f"{name} {version(name)}" for name in packages)
+    return (
+        f"{os.cpu_count()} cores, {memory / GB:.0f} GB RAM, {platform.platform()}, Python {platform.python_version()}; "
+        f"{versions}; RETAIL_DUCKDB_MEMORY_LIMIT={os.environ.get('RETAIL_DUCKDB_MEMORY_LIMIT', 'default 6GB')}"
+    )
+
+
+def target_rows(results: dict[int, SizeResult]) -> list[str]:
+    lines = ["| size | target | limit | measured | met |", "|---|---|---|---|---|"]
+    for size, what, limit in TARGETS:
+        if size not in results:
+            continue
+        result = results[size]
+        full = result.step("ingest").seconds + result.step("full build (trains)").seconds
+        measured = {
+            "ingest + full build (s)": full,
+            "build reusing the champions (s)": result.step("build reusing champions").seconds,
+            "peak memory (GB)": max(step.peak_bytes for step in result.steps) / GB,
+            "incremental day / full build": (
+                result.step("append one day: ingest").seconds + result.step("append one day: build").seconds
+            )
+            / full,
+        }[what]
+        lines.append(f"| {size}x | {what} | {limit:g} | {measured:.2f} | {'yes' if measured <= limit else '**no**'} |")
+    if 10 in results and 100 in results:
+        cost = {
+            size: results[size].step("ingest").seconds + results[size].step("full build (trains)").seconds
+            for size in (10, 100)
+        }
+        exponent = math.log(cost[100] / cost[10]) / math.log(10)
+        lines.append(f"| 10x→100x | cost exponent | 1 | {exponent:.2f} | {'yes' if exponent <= 1.0 else '**no**'} |")
+    return lines
+
+
+def report(results: dict[int, SizeResult]) -> str:
+    lines = [
+        "# Bench: the pipeline on N-times the real Online Retail file",
+        "",
+        f"Written by `bench/run` on {time.strftime('%Y-%m-%d %H:%M')}. Machine: {machine()}.",
+        "",
+        "## Targets",
+        "",
+        *target_rows(results),
+        "",
+        "## Steps",
+        "",
+        "| size | rows | customers | step | wall s | rows/s | peak tree RSS GB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for result in results.values():
+        for step in result.steps:
+            rate = step.rows / step.seconds if step.seconds else 0.0
+            lines.append(
+                f"| {result.size}x | {result.rows:,} | {result.customers:,} | {step.name} | {step.seconds:.1f} "
+                f"| {rate:,.0f} | {step.peak_bytes / GB:.2f} |"
+            )
+    lines += [
+        "",
+        "## The first build by node kind, and the DuckDB floor",
+        "",
+        "Wall seconds in which at least one node of the kind ran (dbt runs two at once); "
+        "the rest of the build is start-up, parsing, the strategic report and dbt's own bookkeeping.",
+        "",
+        "| size | sql models | python models | tests | publish | seeds and snapshots | rest | floor s | "
+        "(ingest + build) / floor |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result in results.values():
+        build = result.step("full build (trains)").seconds
+        phases = result.phases
+        covered = sum(phases.values())
+        full = result.step("ingest").seconds + build
+        cells = [
+            f"{phases.get(kind, 0.0):.1f}"
+            for kind in ("sql models", "python models", "tests", "publish", "seeds and snapshots")
+        ]
+        lines.append(
+            f"| {result.size}x | {' | '.join(cells)} | {max(build - covered, 0):.1f} | "
+            f"{result.floor_seconds:.1f} | {full / result.floor_seconds:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1,10", help="comma-separated multiples of the real file (default 1,10)")
+    parser.add_argument("--source", type=Path, default=REAL_DATA, help="the real file (default ../shared/data)")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "bench" / "results.md", help="report file")
+    parser.add_argument(
+        "--workdir", type=Path, default=PROJECT_DIR / "warehouse" / "bench", help="datasets and warehouses"
+    )
+    args = parser.parse_args()
+    if not args.source.exists():
+        raise SystemExit(f"{args.source} not found: the bench copies the real Online Retail file")
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results = {size: bench_size(args.source, size, args.workdir) for size in sizes}
+    text = report(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
