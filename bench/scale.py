@@ -230,18 +230,22 @@ def build_phases(target_dir: Path) -> dict[str, float]:
         start = datetime.fromisoformat(compile_["started_at"].replace("Z", "+00:00")).timestamp()
         end = datetime.fromisoformat(execute["completed_at"].replace("Z", "+00:00")).timestamp()
         spans.setdefault(kind, []).append((start, end))
-    phases = {}
-    for kind, intervals in spans.items():
-        total, current_end = 0.0, -math.inf
-        for start, end in sorted(intervals):
-            if start > current_end:
-                total += end - start
-                current_end = end
-            elif end > current_end:
-                total += end - current_end
-                current_end = end
-        phases[kind] = total
+    phases = {kind: _covered(intervals) for kind, intervals in spans.items()}
+    phases["any node"] = _covered([interval for intervals in spans.values() for interval in intervals])
     return phases
+
+
+def _covered(intervals: list[tuple[float, float]]) -> float:
+    """Length of the union of the intervals."""
+    total, current_end = 0.0, -math.inf
+    for start, end in sorted(intervals):
+        if start > current_end:
+            total += end - start
+            current_end = end
+        elif end > current_end:
+            total += end - current_end
+            current_end = end
+    return total
 
 
 def bench_size(source: Path, size: int, workdir: Path) -> SizeResult:
@@ -354,17 +358,18 @@ def report(results: dict[int, SizeResult]) -> str:
         "",
         "## The first build by node kind, and the DuckDB floor",
         "",
-        "Wall seconds in which at least one node of the kind ran (dbt runs two at once); "
-        "the rest of the build is start-up, parsing, the strategic report and dbt's own bookkeeping.",
+        "Wall seconds in which at least one node of the kind ran. dbt runs two nodes at once, so kinds "
+        "overlap and their sum exceeds the build; 'outside nodes' is the build minus the time any node ran: "
+        "process start-up, imports, parsing, the strategic report.",
         "",
-        "| size | sql models | python models | tests | publish | seeds and snapshots | rest | floor s | "
+        "| size | sql models | python models | tests | publish | seeds and snapshots | outside nodes | floor s | "
         "(ingest + build) / floor |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results.values():
         build = result.step("full build (trains)").seconds
         phases = result.phases
-        covered = sum(phases.values())
+        covered = phases.get("any node", 0.0)
         full = result.step("ingest").seconds + build
         cells = [
             f"{phases.get(kind, 0.0):.1f}"

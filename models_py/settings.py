@@ -23,6 +23,7 @@ REPORTS_DIR_ENV = "RETAIL_REPORTS_DIR"
 API_KEY_ENV = "RETAIL_API_KEY"
 UPLOAD_LIMIT_ENV = "RETAIL_UPLOAD_LIMIT_MB"
 RAW_PARQUET_ENV = "RETAIL_RAW_PARQUET"
+SPARK_DIR_ENV = "RETAIL_SPARK_DIR"
 DEFAULT_UPLOAD_LIMIT_MB = 200
 # DuckDB's own default is 80% of RAM; at 50M rows a build then takes ~19 GB.
 # Capped, it spills to warehouse/*.tmp instead. profiles.yml has the same default.
@@ -88,6 +89,9 @@ class Settings:
     raw_parquet_path:
         Where ``retail export-raw`` writes the raw tables for the Spark target
         (``RETAIL_RAW_PARQUET``, else ``raw_parquet/`` beside the warehouse).
+    spark_dir:
+        The local Spark session's tables and metastore (``RETAIL_SPARK_DIR``, else
+        ``spark/`` beside the warehouse).
     """
 
     project_dir: Path
@@ -100,6 +104,7 @@ class Settings:
     api_key: str | None = None
     upload_limit_mb: int = DEFAULT_UPLOAD_LIMIT_MB
     raw_parquet_path: Path = Path()
+    spark_dir: Path = Path()
 
     @property
     def demo_data_path(self) -> Path:
@@ -133,6 +138,7 @@ class Settings:
             api_key=env.get(API_KEY_ENV) or None,
             upload_limit_mb=upload_limit_mb,
             raw_parquet_path=_path(env.get(RAW_PARQUET_ENV), project_dir, warehouse.parent / "raw_parquet"),
+            spark_dir=_path(env.get(SPARK_DIR_ENV), project_dir, warehouse.parent / "spark"),
         )
 
     def dbt_env(self) -> dict[str, str]:
@@ -143,4 +149,7 @@ class Settings:
             TRACKING_URI_ENV: self.tracking_uri,
             # The publication node writes where the readers look.
             PUBLISHED_ENV: str(self.published_path),
+            # Absolute: `retail dbt --target spark` runs from the warehouse folder.
+            RAW_PARQUET_ENV: str(self.raw_parquet_path),
+            SPARK_DIR_ENV: str(self.spark_dir),
         }

@@ -66,6 +66,7 @@ class Workspace:
         # dbt writes target/ and logs/ under the project: keep parallel runs apart.
         env["DBT_TARGET_PATH"] = str(self.root / "target")
         env["DBT_LOG_PATH"] = str(self.root / "logs")
+        _reuse_parse(self.root / "target")
         completed = subprocess.run(
             [str(RETAIL_BIN), *map(str, args)],
             env=env,
@@ -74,6 +75,7 @@ class Workspace:
             cwd=self.root,
             check=False,
         )
+        _reuse_parse(self.root / "target")
         result = CliResult(completed.returncode, completed.stdout, completed.stderr)
         if check and result.returncode != 0:
             raise AssertionError(
@@ -107,6 +109,38 @@ class Workspace:
 
     def scalar(self, sql: str, params: Sequence[object] = ()) -> object:
         return self.query(sql, params)[0][0]
+
+
+PARSE_CACHE_ENV = "RETAIL_TEST_PARSE_CACHE"
+_PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def _reuse_parse(target: Path) -> None:
+    """Start a workspace's dbt target folder from the run's first parse of the project.
+
+    Each workspace has its own target folder, so each first build parsed the whole
+    project again (about 5 s). dbt checks a partial-parse file against the project,
+    vars, profile and env vars before using it and re-parses what differs, so a copy
+    from another workspace of the same checkout is only a head start. The first
+    workspace to finish a parse stores it for the others (PARSE_CACHE_ENV, set per run).
+    """
+    cache = Path(os.environ[PARSE_CACHE_ENV]) if os.environ.get(PARSE_CACHE_ENV) else None
+    own = target / _PARTIAL_PARSE
+    if cache is None:
+        return
+    if cache.exists() and not own.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cache, own)
+    elif own.exists() and not cache.exists():
+        partial = cache.with_name(f".{cache.name}.{os.getpid()}")
+        shutil.copyfile(own, partial)
+        os.replace(partial, cache)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_parse(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Name the run's shared partial-parse file (see _reuse_parse)."""
+    os.environ[PARSE_CACHE_ENV] = str(shared_root(tmp_path_factory) / _PARTIAL_PARSE)
 
 
 def make_workspace(root: Path) -> Workspace:

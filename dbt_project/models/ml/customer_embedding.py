@@ -1,9 +1,10 @@
 from models_py.ml.config import model_configs
+from models_py.ml.frames import to_pandas
 from models_py.ml.segmentation import embed_customers
 
 
 def model(dbt, session):
     dbt.config(materialized="table", tags=["ml"])
     configs = model_configs(dbt.config.get("ml_settings"))
-    features = dbt.ref("customer_features").df()
+    features = to_pandas(dbt.ref("customer_features"))
     return embed_customers(features, configs.segmentation)

@@ -1,4 +1,5 @@
 from models_py.ml.config import model_configs
+from models_py.ml.frames import to_pandas
 from models_py.ml.retraining import planned
 from models_py.ml.segmentation import segment_customers
 
@@ -6,6 +7,6 @@ from models_py.ml.segmentation import segment_customers
 def model(dbt, session):
     dbt.config(materialized="table", tags=["ml"])
     configs = model_configs(dbt.config.get("ml_settings"))
-    decision, champion = planned(dbt.ref("retraining_plan").df(), "segmentation")
-    features = dbt.ref("customer_features").df()
+    decision, champion = planned(to_pandas(dbt.ref("retraining_plan")), "segmentation")
+    features = to_pandas(dbt.ref("customer_features"))
     return segment_customers(features, configs.segmentation, decision, champion, configs.fingerprint("segmentation"))

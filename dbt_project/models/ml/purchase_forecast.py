@@ -1,8 +1,9 @@
 from models_py.ml.config import model_configs
+from models_py.ml.frames import to_pandas
 from models_py.ml.purchase_forecast import forecast
 
 
 def model(dbt, session):
     dbt.config(materialized="table", tags=["ml"])
     configs = model_configs(dbt.config.get("ml_settings"))
-    return forecast(dbt.ref("customer_features").df(), configs.ltv.horizon_days)
+    return forecast(to_pandas(dbt.ref("customer_features")), configs.ltv.horizon_days)

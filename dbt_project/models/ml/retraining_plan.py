@@ -1,4 +1,5 @@
 from models_py.ml.config import model_configs
+from models_py.ml.frames import to_pandas
 from models_py.ml.retraining import FAMILIES, plan_table
 from models_py.ml.tracking import champion
 
@@ -6,11 +7,13 @@ from models_py.ml.tracking import champion
 def model(dbt, session):
     dbt.config(materialized="table", tags=["ml"])
     configs = model_configs(dbt.config.get("ml_settings"))
-    as_of = dbt.ref("customer_features").project("as_of_date").limit(1).fetchall()
+    # A statement of its own: dbt's parser missed the ref inside a longer expression.
+    features = to_pandas(dbt.ref("customer_features"), ["as_of_date"])
+    as_of = features["as_of_date"].head(1).astype(str).str[:10].tolist()  # a date or a midnight timestamp
     champions = {family: champion(configs.churn.tracking_uri, family) for family in FAMILIES}
     return plan_table(
         champions,
-        str(as_of[0][0]) if as_of else None,
+        as_of[0] if as_of else None,
         policy=configs.retrain_policy,
         max_age_days=configs.retrain_max_age_days,
         force=configs.force_retrain,
