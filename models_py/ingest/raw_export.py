@@ -3,7 +3,7 @@
 `retail ingest` stays the one way in (encodings, mappings, bad rows counted);
 this writes what it loaded, ``raw.transactions`` and ``raw.loads``, one folder per
 table, which the Spark target's on-run-start hook (macro ``register_raw_parquet``)
-registers as external tables. On a cluster, the folders go to the lake (S3, ADLS,
+registers as views. On a cluster, the folders go to the lake (S3, ADLS,
 DBFS) and ``RETAIL_RAW_PARQUET`` names where.
 """
 
@@ -33,8 +33,10 @@ def export_raw(warehouse_path: Path, out: Path, *, memory_limit: str | None = No
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir(parents=True)
             target = str(partial / "part-0.parquet").replace("'", "''")
-            con.execute(f"copy (select * from raw.{table}) to '{target}' (format parquet, compression zstd)")
-            row = con.execute(f"select count(*) from raw.{table}").fetchone()
+            # COPY returns the rows it wrote: no second scan to count them.
+            row = con.execute(
+                f"copy (select * from raw.{table}) to '{target}' (format parquet, compression zstd)"
+            ).fetchone()
             counts[table] = int(row[0]) if row else 0
             shutil.rmtree(folder, ignore_errors=True)
             partial.rename(folder)

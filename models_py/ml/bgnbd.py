@@ -200,11 +200,11 @@ _HISTORY_COLUMNS = ["frequency", "purchase_span_days", "tenure_days", "avg_order
 class _FitCache:
     """Fits by the exact values (in row order) of the columns they read.
 
-    The churn and LTV models and the purchase forecast fit the same populations
-    (each training snapshot, the customers at as_of_date) in one dbt process, two
-    of them at once on dbt's threads; the maximum-likelihood fits were a third of a
-    training build. The second caller waits for the first fit and reuses it. Row
-    order is part of the key because the optimiser's sums depend on it.
+    The churn and LTV models fit the same populations (each training snapshot, the
+    customers at as_of_date) in one dbt process, at once on dbt's two threads; the
+    maximum-likelihood fits were a third of a training build. The second caller
+    waits for the first fit and reuses it. Row order is part of the key because the
+    optimiser's sums depend on it.
     """
 
     def __init__(self, size: int = 32) -> None:
