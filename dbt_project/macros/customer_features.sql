@@ -6,10 +6,10 @@
     Output: one row per customer and cutoff (column as_of_date) for customers
     with at least one kept purchase before that cutoff. marts.customer_features
     calls it at as_of_date; training snapshots call it once for all their
-    cutoffs, so the logic exists once and the lines are read once: each line
-    joins the cutoffs after it, and everything groups by cutoff. (One query per
-    cutoff, unioned, read the lines twelve times, and Spark's planner ran out of
-    memory on the twelve copies of the query.) -#}
+    cutoffs, so the logic exists once and the lines are aggregated once: order
+    parts and first purchases join the cutoffs after them, and everything
+    groups by cutoff. (One query per cutoff, unioned, read the lines twelve
+    times, and Spark's planner ran out of memory on the twelve copies.) -#}
 {% macro customer_features_at(cutoffs) -%}
 {%- set cutoff_at = 'cutoff_at' -%}
 {%- set since_30d = dbt.dateadd('day', -30, cutoff_at) -%}
@@ -27,32 +27,66 @@ cutoffs as (
     ) as requested
 ),
 
-purchase_lines as (
+order_parts as (
     select
-        cutoffs.as_of_date,
-        cutoffs.cutoff_at,
-        lines.customer_id,
-        lines.order_id,
-        lines.product_id,
-        lines.country,
-        lines.quantity,
-        lines.unit_price,
-        lines.line_amount,
-        lines.ordered_at
-    from {{ ref('int_purchase_lines_kept') }} as lines
-    inner join cutoffs
-        on lines.ordered_at < cutoffs.cutoff_at
+        customer_id,
+        order_id,
+        ordered_at,
+        country,
+        line_count,
+        product_line_count,
+        part_amount,
+        part_quantity,
+        unit_price_sum,
+        unit_price_count
+    from {{ ref('int_order_parts') }}
+),
+
+first_purchases as (
+    select
+        customer_id,
+        first_ordered_at,
+        new_products
+    from {{ ref('int_customer_first_purchases') }}
 ),
 
 return_lines as (
     select
+        customer_id,
+        order_id,
+        cancelled_at,
+        returned_amount
+    from {{ ref('int_return_lines_attributed') }}
+),
+
+-- Returns are a few percent of lines: summed per order here, not in a model.
+return_parts as (
+    select
+        customer_id,
+        order_id,
+        cancelled_at,
+        sum(returned_amount) as returned_amount
+    from return_lines
+    group by customer_id, order_id, cancelled_at
+),
+
+parts_at_cutoff as (
+    select
         cutoffs.as_of_date,
-        returns.customer_id,
-        returns.order_id,
-        returns.returned_amount
-    from {{ ref('int_return_lines_attributed') }} as returns
+        cutoffs.cutoff_at,
+        order_parts.customer_id,
+        order_parts.order_id,
+        order_parts.ordered_at,
+        order_parts.country,
+        order_parts.line_count,
+        order_parts.product_line_count,
+        order_parts.part_amount,
+        order_parts.part_quantity,
+        order_parts.unit_price_sum,
+        order_parts.unit_price_count
+    from order_parts
     inner join cutoffs
-        on returns.cancelled_at < cutoffs.cutoff_at
+        on order_parts.ordered_at < cutoffs.cutoff_at
 ),
 
 orders as (
@@ -62,9 +96,9 @@ orders as (
         customer_id,
         order_id,
         min(ordered_at) as ordered_at,
-        sum(line_amount) as order_amount,
-        sum(quantity) as order_quantity
-    from purchase_lines
+        sum(part_amount) as order_amount,
+        sum(part_quantity) as order_quantity
+    from parts_at_cutoff
     group by as_of_date, cutoff_at, customer_id, order_id
 ),
 
@@ -101,14 +135,23 @@ line_stats as (
     select
         as_of_date,
         customer_id,
-        case
-            when count(product_id) > 0 then count(distinct product_id)
-        end as unique_products,
+        sum(product_line_count) as product_line_count,
         -- An exact decimal sum, then one division: avg() sums in floating point, in
         -- an order that varies with threads and engines, and the 4th decimal flipped.
-        cast(sum(unit_price) as double) / count(unit_price) as avg_unit_price
-    from purchase_lines
+        cast(sum(unit_price_sum) as double) / sum(unit_price_count) as avg_unit_price
+    from parts_at_cutoff
     group by as_of_date, customer_id
+),
+
+product_stats as (
+    select
+        cutoffs.as_of_date,
+        first_purchases.customer_id,
+        sum(first_purchases.new_products) as unique_products
+    from first_purchases
+    inner join cutoffs
+        on first_purchases.first_ordered_at < cutoffs.cutoff_at
+    group by cutoffs.as_of_date, first_purchases.customer_id
 ),
 
 country_counts as (
@@ -116,8 +159,8 @@ country_counts as (
         as_of_date,
         customer_id,
         country,
-        count(*) as line_count
-    from purchase_lines
+        sum(line_count) as line_count
+    from parts_at_cutoff
     where country is not null
     group by as_of_date, customer_id, country
 ),
@@ -143,12 +186,14 @@ main_country as (
 
 return_stats as (
     select
-        as_of_date,
-        customer_id,
-        count(distinct order_id) as cancelled_orders,
-        sum(returned_amount) as returned_amount
-    from return_lines
-    group by as_of_date, customer_id
+        cutoffs.as_of_date,
+        return_parts.customer_id,
+        count(distinct return_parts.order_id) as cancelled_orders,
+        sum(return_parts.returned_amount) as returned_amount
+    from return_parts
+    inner join cutoffs
+        on return_parts.cancelled_at < cutoffs.cutoff_at
+    group by cutoffs.as_of_date, return_parts.customer_id
 ),
 
 features as (
@@ -161,7 +206,10 @@ features as (
             as avg_order_value,
         cast(order_stats.items_purchased as double) / order_stats.frequency
             as avg_items_per_order,
-        line_stats.unique_products,
+        case
+            when line_stats.product_line_count > 0
+                then cast(product_stats.unique_products as {{ dbt.type_bigint() }})
+        end as unique_products,
         cast(line_stats.avg_unit_price as decimal(18, 4)) as avg_unit_price,
         cast({{ dbt.datediff('order_stats.last_ordered_at', 'order_stats.cutoff_at', 'day') }} as {{ dbt.type_bigint() }})
             as recency_days,
@@ -203,6 +251,9 @@ features as (
     inner join line_stats
         on order_stats.as_of_date = line_stats.as_of_date
         and order_stats.customer_id = line_stats.customer_id
+    left join product_stats
+        on order_stats.as_of_date = product_stats.as_of_date
+        and order_stats.customer_id = product_stats.customer_id
     left join main_country
         on order_stats.as_of_date = main_country.as_of_date
         and order_stats.customer_id = main_country.customer_id

@@ -44,54 +44,56 @@ snapshot_features as (
 ),
 
 -- Labels never read at or after as_of_date: the latest window ends there.
-purchase_lines as (
+-- From order parts (one row per order, mostly), not lines: each joins every
+-- cutoff before it.
+purchases as (
     select
-        lines.customer_id,
-        lines.order_id,
-        lines.line_amount,
-        lines.ordered_at
-    from {{ ref('int_purchase_lines_kept') }} as lines
+        parts.customer_id,
+        parts.order_id,
+        parts.part_amount,
+        parts.ordered_at
+    from {{ ref('int_order_parts') }} as parts
     cross join build_date
-    where lines.ordered_at < cast(build_date.as_of_date as {{ dbt.type_timestamp() }})
+    where parts.ordered_at < cast(build_date.as_of_date as {{ dbt.type_timestamp() }})
 ),
 
--- Labels per customer and cutoff straight from the lines (the cutoffs are a
--- dozen rows), so snapshot_features is read once: Spark plans a CTE again at
+-- Labels per customer and cutoff straight from the order parts (the cutoffs
+-- are a dozen rows), so snapshot_features is read once: Spark plans a CTE again at
 -- every reference.
 future_activity as (
     select
-        purchase_lines.customer_id,
+        purchases.customer_id,
         snapshot_cutoffs.cutoff_date as as_of_date,
         count(distinct case
-            when purchase_lines.ordered_at < {{ dbt.dateadd(
+            when purchases.ordered_at < {{ dbt.dateadd(
                 'day', churn_horizon, 'cast(snapshot_cutoffs.cutoff_date as ' ~ dbt.type_timestamp() ~ ')') }}
-                then purchase_lines.order_id
+                then purchases.order_id
         end) as future_orders,
         sum(case
-            when purchase_lines.ordered_at < {{ dbt.dateadd(
+            when purchases.ordered_at < {{ dbt.dateadd(
                 'day', ltv_horizon, 'cast(snapshot_cutoffs.cutoff_date as ' ~ dbt.type_timestamp() ~ ')') }}
-                then purchase_lines.line_amount
+                then purchases.part_amount
             else 0
         end) as future_spend
     from snapshot_cutoffs
-    inner join purchase_lines
-        on purchase_lines.ordered_at
+    inner join purchases
+        on purchases.ordered_at
             >= cast(snapshot_cutoffs.cutoff_date as {{ dbt.type_timestamp() }})
-    group by purchase_lines.customer_id, snapshot_cutoffs.cutoff_date
+    group by purchases.customer_id, snapshot_cutoffs.cutoff_date
 ),
 
 past_window_spend as (
     select
-        purchase_lines.customer_id,
+        purchases.customer_id,
         snapshot_cutoffs.cutoff_date as as_of_date,
-        sum(purchase_lines.line_amount) as spend_last_ltv_horizon
+        sum(purchases.part_amount) as spend_last_ltv_horizon
     from snapshot_cutoffs
-    inner join purchase_lines
-        on purchase_lines.ordered_at
+    inner join purchases
+        on purchases.ordered_at
             < cast(snapshot_cutoffs.cutoff_date as {{ dbt.type_timestamp() }})
-        and purchase_lines.ordered_at >= {{ dbt.dateadd(
+        and purchases.ordered_at >= {{ dbt.dateadd(
             'day', -ltv_horizon, 'cast(snapshot_cutoffs.cutoff_date as ' ~ dbt.type_timestamp() ~ ')') }}
-    group by purchase_lines.customer_id, snapshot_cutoffs.cutoff_date
+    group by purchases.customer_id, snapshot_cutoffs.cutoff_date
 ),
 
 labelled as (

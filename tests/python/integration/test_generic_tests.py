@@ -44,6 +44,8 @@ seeds:
     data_tests:
       - unique_key_columns:
           arguments: {columns: [customer_id, as_of_date]}
+      - unique_key_columns:
+          arguments: {columns: [customer_id, as_of_date], nullable: [customer_id]}
       - row_count_matches:
           arguments: {compare_model: ref('two_rows')}
     columns:
@@ -112,12 +114,13 @@ def status_of(results: dict[str, tuple[str, int | None]], prefix: str) -> list[t
     return matches
 
 
-def test_unique_key_columns_passes_unique_keys_and_fails_duplicates_and_nulls(
+def test_unique_key_columns_passes_unique_keys_and_fails_duplicates_and_non_nullable_nulls(
     test_results: dict[str, tuple[str, int | None]],
 ) -> None:
     assert status_of(test_results, "unique_key_columns_scores_good") == [("pass", 0)]
-    # One duplicated (1, 2011-01-01) key and one null customer_id.
-    assert status_of(test_results, "unique_key_columns_scores_bad") == [("fail", 2)]
+    # One duplicated (1, 2011-01-01) key and one null customer_id; with customer_id
+    # nullable, only the duplicate.
+    assert sorted(status_of(test_results, "unique_key_columns_scores_bad")) == [("fail", 1), ("fail", 2)]
 
 
 def test_value_between_passes_in_range_and_fails_out_of_range(
