@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from models_py.dbt_runner import DbtSession
+from models_py.dbt_runner import DbtSession, production_build
 from models_py.errors import RetailError
 from models_py.ingest.loading import create_raw_tables
 from models_py.ml.bgnbd import PurchaseModels
@@ -197,7 +197,7 @@ def backtest_date(
     shutil.rmtree(own.warehouse_path.parent, ignore_errors=True)
     copy_raw(settings.warehouse_path, own.warehouse_path, settings.memory_limit)
     outcome = DbtSession(own).invoke(
-        ["build", "--log-level", "none"], variables={**variables, "as_of_date": str(as_of)}
+        production_build(["--log-level", "none"]), variables=variables, as_of_date=str(as_of)
     )
     broken = [node for node in outcome.failed if not node.startswith("test.")]
     if broken:

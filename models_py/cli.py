@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from models_py.dbt_runner import DbtOutcome, run_dbt
+from models_py.dbt_runner import DbtOutcome, production_build, run_dbt
 from models_py.errors import RetailError
 from models_py.ingest.demo_data import DemoDataConfig, write_demo_data
 from models_py.ingest.loading import CURRENT_LOADS, ingest_file
@@ -151,11 +151,11 @@ def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> 
     if saved:
         click.echo(f"vars saved in {saved_vars_path(settings.warehouse_path)}: {saved}")
         variables = {**saved, **variables}
-    if as_of_date:
-        variables["as_of_date"] = as_of_date
-    outcome = run_dbt(settings, ["build", *args], variables=variables)
+    outcome = run_dbt(settings, production_build(args), variables=variables, as_of_date=as_of_date)
     if not outcome.success and _retrain_on_drift(settings, outcome):
-        outcome = run_dbt(settings, ["build", *args], variables={**variables, "retrain": True})
+        outcome = run_dbt(
+            settings, production_build(args), variables={**variables, "retrain": True}, as_of_date=as_of_date
+        )
     if not outcome.success:
         click.echo(f"build failed: the publication at {settings.published_path} was left as it was", err=True)
         sys.exit(1)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from models_py.settings import WAREHOUSE_ENV, Settings
+from models_py.settings import AS_OF_DATE_ENV, WAREHOUSE_ENV, Settings
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,14 @@ class DbtSession:
         self.reuse_manifest = reuse_manifest
         self._manifests: dict[str, Any] = {}  # by the vars they were parsed with: configs render vars
 
-    def invoke(self, args: Sequence[str], *, variables: Mapping[str, object] | None = None) -> DbtOutcome:
-        """Run one dbt command (e.g. ``["build"]``).
+    def invoke(
+        self,
+        args: Sequence[str],
+        *,
+        variables: Mapping[str, object] | None = None,
+        as_of_date: str | None = None,
+    ) -> DbtOutcome:
+        """Run one dbt command (e.g. ``["build"]``), at ``as_of_date`` (YYYY-MM-DD) if given.
 
         dbt-duckdb resolves the profile's relative path against the working
         directory, so the warehouse path is handed over absolute through the env.
@@ -37,6 +43,10 @@ class DbtSession:
         # DuckDB creates the file but not its folder.
         self.settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         os.environ.update(self.settings.dbt_env())
+        # For this invocation only: a later one in this process must not inherit it.
+        users_date = os.environ.get(AS_OF_DATE_ENV)
+        if as_of_date:
+            os.environ[AS_OF_DATE_ENV] = as_of_date
         # The profile names the warehouse by file name and dbt runs from its folder: dbt
         # hashes the profile's path into its partial-parse check, so an absolute path
         # made every new warehouse (each test, backtest date, replay) re-parse the whole
@@ -61,7 +71,22 @@ class DbtSession:
             result = dbtRunner(manifest=manifest).invoke(command)
         finally:
             os.chdir(previous)
+            if users_date is None:
+                os.environ.pop(AS_OF_DATE_ENV, None)
+            else:
+                os.environ[AS_OF_DATE_ENV] = users_date
         return DbtOutcome(bool(result.success), _failed_nodes(result.result))
+
+
+# dbt unit tests check the project's SQL on hand-made rows, not the data: they run in
+# the test suite (`retail dbt test --select test_type:unit`), not in every scheduled build.
+_RESOURCE_TYPE_FLAGS = ("--resource-type", "--resource-types", "--exclude-resource-type", "--exclude-resource-types")
+
+
+def production_build(args: Sequence[str]) -> list[str]:
+    """``dbt build`` arguments for a pipeline build: without dbt unit tests, unless ``args`` choose resource types."""
+    chosen = any(arg.split("=", 1)[0] in _RESOURCE_TYPE_FLAGS for arg in args)
+    return ["build", *args] if chosen else ["build", *args, "--exclude-resource-type", "unit_test"]
 
 
 def _failed_nodes(result: Any) -> dict[str, str]:
@@ -73,6 +98,12 @@ def _failed_nodes(result: Any) -> dict[str, str]:
     }
 
 
-def run_dbt(settings: Settings, args: Sequence[str], *, variables: Mapping[str, object] | None = None) -> DbtOutcome:
+def run_dbt(
+    settings: Settings,
+    args: Sequence[str],
+    *,
+    variables: Mapping[str, object] | None = None,
+    as_of_date: str | None = None,
+) -> DbtOutcome:
     """Run one dbt command in a fresh session."""
-    return DbtSession(settings).invoke(args, variables=variables)
+    return DbtSession(settings).invoke(args, variables=variables, as_of_date=as_of_date)

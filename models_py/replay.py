@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from models_py.dbt_runner import DbtOutcome, DbtSession
+from models_py.dbt_runner import DbtOutcome, DbtSession, production_build
 from models_py.errors import RetailError
 from models_py.ingest.loading import create_raw_tables
 from models_py.settings import Settings, default_published_path, project_var
@@ -223,7 +223,7 @@ def run_replay(
             started = time.perf_counter()
             append_batch(target, scratch, batch, settings.memory_limit)
             # The console shows the progress bar; everything dbt says goes to logs/dbt.log.
-            outcome = session.invoke(["build", "--log-level", "none"], variables=variables)
+            outcome = session.invoke(production_build(["--log-level", "none"]), variables=variables)
             result = BatchResult(batch, time.perf_counter() - started, outcome)
             results.append(result)
             on_batch(result, len(batches))

@@ -23,6 +23,10 @@ REPORTS_DIR_ENV = "RETAIL_REPORTS_DIR"
 API_KEY_ENV = "RETAIL_API_KEY"
 UPLOAD_LIMIT_ENV = "RETAIL_UPLOAD_LIMIT_MB"
 RAW_PARQUET_ENV = "RETAIL_RAW_PARQUET"
+# The feature cutoff of one build (macro as_of_date): an env var, not a dbt var, because
+# dbt re-parses the whole project whenever its vars change and only the files that
+# read an env var when that changes.
+AS_OF_DATE_ENV = "RETAIL_AS_OF_DATE"
 SPARK_DIR_ENV = "RETAIL_SPARK_DIR"
 DEFAULT_UPLOAD_LIMIT_MB = 200
 # DuckDB's own default is 80% of RAM; at 50M rows a build then takes ~19 GB.

@@ -1,16 +1,22 @@
 {#- The feature cutoff as a SQL date expression.
-    var('as_of_date') when set (validated as YYYY-MM-DD); otherwise the day
-    after the last parseable transaction, so a default run describes "now".
-    Future-dated rows (clock errors, test orders) never move it. -#}
+    var('as_of_date') when set, else env var RETAIL_AS_OF_DATE (what `retail
+    build --as-of-date` sets: dbt re-parses the whole project when vars change,
+    only the files using an env var when it changes), validated as YYYY-MM-DD;
+    otherwise the day after the last parseable transaction, so a default run
+    describes "now". Future-dated rows (clock errors, test orders) never move it. -#}
 {% macro as_of_date() -%}
     {%- set value = var('as_of_date', none) -%}
+    {%- if value is none or (value | string | trim) == '' -%}
+        {%- set value = env_var('RETAIL_AS_OF_DATE', '') -%}
+    {%- endif -%}
     {%- if value is none or (value | string | trim) == '' -%}
         (select as_of_date from {{ ref('int_default_as_of_date') }})
     {%- else -%}
         {%- set text = value | string | trim -%}
         {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
             {{ exceptions.raise_compiler_error(
-                "var as_of_date must be a date as YYYY-MM-DD, got '" ~ text ~ "'") }}
+                "as_of_date must be a date as YYYY-MM-DD, got '" ~ text
+                ~ "' (retail build --as-of-date, var as_of_date or env var RETAIL_AS_OF_DATE)") }}
         {%- endif -%}
         {%- do modules.datetime.datetime.strptime(text, '%Y-%m-%d') -%}
         cast('{{ text }}' as date)

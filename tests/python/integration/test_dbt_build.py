@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
-from tests.python.conftest import Workspace, copy_workspace, make_workspace
+from tests.python.conftest import PROJECT_DIR, Workspace, copy_workspace, make_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +32,28 @@ CONTRACT_TABLES = {
     ("reporting", "customer_scores"),
     ("reporting", "segment_summary"),
 }
+
+
+def test_dbt_unit_tests_run_in_the_suite_not_in_each_build(demo_build: Workspace, tmp_path: Path) -> None:
+    declared = {
+        test["name"]
+        for path in (PROJECT_DIR / "dbt_project" / "models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", [])
+    }
+    built = json.loads((demo_build.root / "target" / "run_results.json").read_text())["results"]
+    copy = copy_workspace(demo_build, tmp_path / "copy")
+    result = copy.dbt("test", "--select", "test_type:unit")
+    ran = [
+        row
+        for row in json.loads((copy.root / "target" / "run_results.json").read_text())["results"]
+        if row["unique_id"].startswith("unit_test.")
+    ]
+
+    assert len(declared) >= 6
+    assert not [row for row in built if row["unique_id"].startswith("unit_test.")]
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert {row["unique_id"].rsplit(".", 1)[1] for row in ran} == declared
+    assert {row["status"] for row in ran} == {"pass"}
 
 
 def test_dbt_build_demo_creates_schemas_without_prefix(demo_build: Workspace) -> None:

@@ -31,6 +31,8 @@ seeds:
     data_tests:
       - unique_key_columns:
           arguments: {columns: [customer_id, as_of_date]}
+      - not_null_columns:
+          arguments: {columns: [customer_id, as_of_date, churn_probability]}
       - row_count_matches:
           arguments: {compare_model: ref('three_rows')}
     columns:
@@ -46,6 +48,10 @@ seeds:
           arguments: {columns: [customer_id, as_of_date]}
       - unique_key_columns:
           arguments: {columns: [customer_id, as_of_date], nullable: [customer_id]}
+      - not_null_columns:
+          arguments: {columns: [customer_id, as_of_date]}
+      - not_null_columns:
+          arguments: {columns: [as_of_date, churn_probability]}
       - row_count_matches:
           arguments: {compare_model: ref('two_rows')}
     columns:
@@ -121,6 +127,14 @@ def test_unique_key_columns_passes_unique_keys_and_fails_duplicates_and_non_null
     # One duplicated (1, 2011-01-01) key and one null customer_id; with customer_id
     # nullable, only the duplicate.
     assert sorted(status_of(test_results, "unique_key_columns_scores_bad")) == [("fail", 1), ("fail", 2)]
+
+
+def test_not_null_columns_fails_on_a_null_in_any_listed_column_only(
+    test_results: dict[str, tuple[str, int | None]],
+) -> None:
+    assert status_of(test_results, "not_null_columns_scores_good") == [("pass", 0)]
+    # scores_bad has one null customer_id: a failure (one row of counts) only where it is listed.
+    assert sorted(status_of(test_results, "not_null_columns_scores_bad")) == [("fail", 1), ("pass", 0)]
 
 
 def test_value_between_passes_in_range_and_fails_out_of_range(
