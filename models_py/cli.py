@@ -151,6 +151,8 @@ def build(as_of_date: str | None, demo_rows: int, dbt_args: tuple[str, ...]) -> 
     if saved:
         click.echo(f"vars saved in {saved_vars_path(settings.warehouse_path)}: {saved}")
         variables = {**saved, **variables}
+    if as_of_date:
+        variables.pop("as_of_date", None)  # the flag wins over a saved or --vars date, as it did as a var
     outcome = run_dbt(settings, production_build(args), variables=variables, as_of_date=as_of_date)
     if not outcome.success and _retrain_on_drift(settings, outcome):
         outcome = run_dbt(
