@@ -200,7 +200,7 @@ def fit_and_score(
         return score_with_champion(current, champion, config)
     validate_frame(snapshots, name="customer_training_snapshots", required=(LABEL,))
     as_of_date = as_of_date_of(current)
-    sets = training_sets(snapshots, config.horizon_days, config.random_state)
+    sets = training_sets(snapshots, config.horizon_days, config.random_state, config.customers_per_snapshot)
     results = evaluate_candidates(sets.fit, sets.validation, config)
     best = max(results, key=lambda result: (result.metrics["pr_auc"], result.metrics["roc_auc"]))
     labels = sets.validation[LABEL].astype(int).to_numpy()

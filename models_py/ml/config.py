@@ -54,6 +54,7 @@ class SegmentationConfig:
 @dataclass(frozen=True)
 class LtvConfig:
     horizon_days: int = 90
+    customers_per_snapshot: int = 0  # training sample cap per snapshot; 0: all
     random_state: int = 42
     tracking_uri: str = DEFAULT_TRACKING_URI
 
@@ -66,6 +67,7 @@ class ChurnConfig:
     gross_margin: float = 0.3
     save_rate: float = 0.2
     retention_probability_floor: float = 0.1
+    customers_per_snapshot: int = 0  # training sample cap per snapshot; 0: all
     ltv: LtvConfig = LtvConfig()
     random_state: int = 42
     tracking_uri: str = DEFAULT_TRACKING_URI
@@ -133,7 +135,13 @@ def model_configs(settings_json: str) -> ModelConfigs:
     get = settings.__getitem__
     random_state = int(get("random_state"))
     tracking_uri = str(get("mlflow_tracking_uri"))
-    ltv = LtvConfig(horizon_days=int(get("ltv_horizon_days")), random_state=random_state, tracking_uri=tracking_uri)
+    per_snapshot = int(get("training_customers_per_snapshot"))
+    ltv = LtvConfig(
+        horizon_days=int(get("ltv_horizon_days")),
+        customers_per_snapshot=per_snapshot,
+        random_state=random_state,
+        tracking_uri=tracking_uri,
+    )
     return ModelConfigs(
         segmentation=SegmentationConfig(
             algorithm=cast(SegmentationAlgorithm, get("segmentation_algorithm")),
@@ -155,6 +163,7 @@ def model_configs(settings_json: str) -> ModelConfigs:
             gross_margin=float(get("gross_margin")),
             save_rate=float(get("save_rate")),
             retention_probability_floor=float(get("retention_probability_floor")),
+            customers_per_snapshot=per_snapshot,
             ltv=ltv,
             random_state=random_state,
             tracking_uri=tracking_uri,

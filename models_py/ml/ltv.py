@@ -116,7 +116,7 @@ def fit_and_score(
             trained_as_of_date=champion.as_of_date,
             as_of_date=as_of_date,
         )
-    sets = training_sets(snapshots, config.horizon_days, config.random_state)
+    sets = training_sets(snapshots, config.horizon_days, config.random_state, config.customers_per_snapshot)
     metrics = evaluate(sets.fit, sets.validation, config)
     final = fit_regressor(sets.refit, config)
     purchase_models = PurchaseModels.fit(current, config.horizon_days, config.random_state)

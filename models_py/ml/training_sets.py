@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from models_py.ml.bgnbd import PurchaseModels
@@ -55,10 +56,35 @@ def _with_own_purchase_features(snapshots: pd.DataFrame, horizon_days: int, rand
     return pd.concat(parts)
 
 
-def training_sets(snapshots: pd.DataFrame, horizon_days: int, random_state: int) -> TrainingSets:
-    """Split the snapshots by role, add each snapshot's purchase-model features, check the sizes."""
+def capped(snapshots: pd.DataFrame, customers_per_snapshot: int) -> pd.DataFrame:
+    """At most ``customers_per_snapshot`` customers of each snapshot (0: all): those with the
+    smallest hash of their id, so the sample is the same in every run and, as far as the
+    snapshots share customers, at every cutoff."""
+    if customers_per_snapshot <= 0:
+        return snapshots
+    keys = pd.DataFrame(
+        {
+            "as_of_date": snapshots["as_of_date"].to_numpy(),
+            "hash": pd.util.hash_pandas_object(snapshots[CUSTOMER_ID], index=False).to_numpy(),
+            "customer_id": snapshots[CUSTOMER_ID].to_numpy(),
+        }
+    ).sort_values(["as_of_date", "hash", "customer_id"], kind="stable")
+    first = keys.groupby("as_of_date", sort=False).cumcount() < customers_per_snapshot
+    keep = np.zeros(len(snapshots), dtype=bool)
+    keep[keys.index[first.to_numpy()]] = True
+    return snapshots[keep]
+
+
+def training_sets(
+    snapshots: pd.DataFrame, horizon_days: int, random_state: int, customers_per_snapshot: int = 0
+) -> TrainingSets:
+    """Split the snapshots by role, add each snapshot's purchase-model features, check the sizes.
+
+    ``customers_per_snapshot`` > 0 trains on that many customers per snapshot at most (``capped``).
+    """
     validate_frame(snapshots, name="customer_training_snapshots", required=SNAPSHOT_COLUMNS)
     validate_frame(snapshots, name="customer_training_snapshots", required=(), unique=[CUSTOMER_ID, "as_of_date"])
+    snapshots = capped(snapshots, customers_per_snapshot)
     roles = {
         role: _with_own_purchase_features(snapshots[snapshots["snapshot_role"] == role], horizon_days, random_state)
         for role in ("fit", "validation")

@@ -16,7 +16,7 @@ from models_py.ml.features import design_matrix
 from models_py.ml.purchase_forecast import forecast
 from models_py.ml.retraining import RETRAIN, Decision
 from models_py.ml.tracking import champion, model_metrics_table, run_params
-from models_py.ml.training_sets import training_sets, with_purchase_features
+from models_py.ml.training_sets import capped, training_sets, with_purchase_features
 from tests.python.unit.synthetic import customer_features, training_snapshots
 
 
@@ -40,6 +40,31 @@ def test_design_matrix_has_no_missing_values_and_logs_money() -> None:
     expected_orders = purchase_models.bgnbd.expected_purchases(features, 90)
     np.testing.assert_allclose(matrix["bgnbd_expected_orders"], np.log1p(expected_orders))
     np.testing.assert_allclose(matrix["bgnbd_probability_alive"], purchase_models.bgnbd.probability_alive(features))
+
+
+def test_capped_keeps_the_same_customers_per_snapshot_whatever_the_row_order() -> None:
+    """At most N customers per snapshot: those with the smallest hash of their id, whatever order
+    DuckDB returned the rows in; 0 keeps every row."""
+    snapshots = pd.concat(
+        [
+            customer_features(300, seed=1, as_of_date="2011-06-12"),
+            customer_features(80, seed=2, as_of_date="2011-09-10"),
+        ],
+        ignore_index=True,
+    )
+    shuffled = snapshots.sample(frac=1, random_state=3)
+
+    kept, kept_shuffled = capped(snapshots, 120), capped(shuffled, 120)
+
+    assert capped(snapshots, 0) is snapshots
+    assert kept.groupby(kept["as_of_date"].astype(str)).size().to_dict() == {"2011-06-12": 120, "2011-09-10": 80}
+    pairs = set(zip(kept["customer_id"], kept["as_of_date"], strict=True))
+    assert pairs == set(zip(kept_shuffled["customer_id"], kept_shuffled["as_of_date"], strict=True))
+    # Every kept customer of the capped snapshot hashes below every dropped one.
+    first = snapshots[snapshots["as_of_date"].astype(str) == "2011-06-12"]
+    hashes = pd.Series(pd.util.hash_pandas_object(first["customer_id"], index=False).to_numpy(), first["customer_id"])
+    chosen = set(kept.loc[kept["as_of_date"].astype(str) == "2011-06-12", "customer_id"])
+    assert hashes[list(chosen)].max() < hashes.drop(list(chosen)).min()
 
 
 def test_training_sets_stack_snapshots_by_role_and_fit_purchase_models_per_snapshot() -> None:
