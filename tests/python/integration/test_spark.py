@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.python.conftest import DBT_BIN, PROJECT_DIR, Workspace, make_workspace
+from tests.python.conftest import PROJECT_DIR, Workspace, make_workspace
 
 REQUIRE_SPARK_ENV = "RETAIL_REQUIRE_SPARK"
 FEATURE_KEY = "customer_id"
@@ -46,24 +46,15 @@ def _require_spark() -> None:
 
 
 def _dbt_sql_layer(workspace: Workspace, target: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Plain dbt on the workspace's warehouse (``env`` on top of its environment)."""
     folder = workspace.root / target
-    command = [
-        str(DBT_BIN),
-        "build",
-        "--target",
-        target,
-        "--selector",
-        "sql_layer",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(folder / "target"),
-        "--log-path",
-        str(folder / "logs"),
-    ]
-    return subprocess.run(command, env=env, cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+    command, plain_env = workspace.dbt_invocation(
+        *("build", "--target", target, "--selector", "sql_layer"),
+        *("--target-path", str(folder / "target"), "--log-path", str(folder / "logs")),
+    )
+    return subprocess.run(
+        command, env={**plain_env, **env}, cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +68,7 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, P
     parquet = workspace.root / "raw_parquet"
     workspace.run("export-raw", "--out", parquet, check=True)
     spark_dir = workspace.root / "spark"
-    env = {**workspace.env, **workspace.settings.dbt_env(), "RETAIL_RAW_PARQUET": str(parquet)}
+    env = {"RETAIL_RAW_PARQUET": str(parquet)}
     duck = _dbt_sql_layer(workspace, "dev", env)
     assert duck.returncode == 0, duck.stdout[-4000:]
     spark = _dbt_sql_layer(workspace, "spark", {**env, "RETAIL_SPARK_DIR": str(spark_dir)})
