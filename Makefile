@@ -2,7 +2,7 @@
 # work on a fresh clone with only python3 (3.11+) on the PATH.
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint ruff bench clean
 
 # EXTRAS: optional dependency groups, e.g. EXTRAS="--extra spark" (PySpark and
 # dbt-spark for the Spark target; the test target installs it for the Spark test).
@@ -27,15 +27,23 @@ run: setup
 # builds wait on disk (warehouse and publication copies, MLflow) as much as on
 # the CPU; a warehouse several tests read is built once, by the first worker to
 # need it (a file lock), or its tests stay on one worker (xdist_group).
+# mypy runs beside pytest, not before it: it is single-threaded (about a minute
+# from a cold cache) and would leave a core idle; its report follows pytest's.
 test: COMPILE =
-test: lint
-	PYTHONDONTWRITEBYTECODE= $(UV) run pytest -n 3 --dist loadgroup
+test: EXTRAS = --extra spark
+test: setup ruff
+	@mkdir -p test-artifacts; $(UV) run --no-sync mypy > test-artifacts/mypy.log 2>&1 & mypy=$$!; \
+	PYTHONDONTWRITEBYTECODE= $(UV) run --no-sync pytest -n 3 --dist loadgroup; tests=$$?; \
+	wait $$mypy; types=$$?; echo "mypy:"; cat test-artifacts/mypy.log; \
+	[ $$tests -eq 0 ] && [ $$types -eq 0 ]
 
 lint: EXTRAS = --extra spark
-lint: setup
-	$(UV) run ruff check models_py tests bench dbt_project
-	$(UV) run ruff format --check models_py tests bench dbt_project
+lint: setup ruff
 	$(UV) run mypy
+
+ruff: setup
+	$(UV) run --no-sync ruff check models_py tests bench dbt_project
+	$(UV) run --no-sync ruff format --check models_py tests bench dbt_project
 
 # Time the pipeline on N-times the real file (bench/run passes its arguments here).
 bench: setup

@@ -1,12 +1,15 @@
 {#- The feature cutoff as a SQL date expression.
     var('as_of_date') when set, else env var RETAIL_AS_OF_DATE (what `retail
-    build --as-of-date` sets: dbt re-parses the whole project when vars change,
-    only the files using an env var when it changes), validated as YYYY-MM-DD;
-    otherwise the day after the last parseable transaction, so a default run
-    describes "now". Future-dated rows (clock errors, test orders) never move it. -#}
+    build --as-of-date` sets), validated as YYYY-MM-DD; otherwise the day after
+    the last parseable transaction, so a default run describes "now".
+    Future-dated rows (clock errors, test orders) never move it.
+    dbt re-parses the whole project when vars change, and the files that read an
+    env var at parse time when it changes; the env var is read only when the SQL
+    is compiled to run (execute), so a new date re-parses nothing. Parsing takes
+    the default branch, so every caller depends on int_default_as_of_date. -#}
 {% macro as_of_date() -%}
     {%- set value = var('as_of_date', none) -%}
-    {%- if value is none or (value | string | trim) == '' -%}
+    {%- if execute and (value is none or (value | string | trim) == '') -%}
         {%- set value = env_var('RETAIL_AS_OF_DATE', '') -%}
     {%- endif -%}
     {%- if value is none or (value | string | trim) == '' -%}

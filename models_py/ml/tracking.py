@@ -3,6 +3,8 @@
 Uses an explicit MlflowClient per call (no global tracking URI or active run),
 because several dbt Python models may train at once in one process. Metric
 names are ``<split>/<model>/<metric>`` so ``ml.model_metrics`` can split them.
+Reads of a local SQLite store go through ``registry_reader`` first: a build that
+reuses its champions then never opens MLflow's SQLAlchemy store.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from models_py.errors import RetailError
+from models_py.ml.registry_reader import StoredVersion, open_store
 from models_py.ml.retraining import Champion
 
 _MAX_PARAM_LENGTH = 500
@@ -210,7 +213,6 @@ def model_metrics_table(scores: list[pd.DataFrame], tracking_uri: str) -> pd.Dat
 
     One row per run, model, metric and split; ``model_family`` is the MLflow experiment.
     """
-    client = _client(tracking_uri)
     rows = []
     runs = sorted(
         {
@@ -220,9 +222,8 @@ def model_metrics_table(scores: list[pd.DataFrame], tracking_uri: str) -> pd.Dat
         }
     )
     for run_id, as_of_date in runs:
-        run = client.get_run(run_id)
-        family = client.get_experiment(run.info.experiment_id).name
-        for key, value in sorted(run.data.metrics.items()):
+        family, metrics = _run_metrics(tracking_uri, run_id)
+        for key, value in sorted(metrics.items()):
             split, model, metric = [*key.split("/", 2), "", ""][:3]
             rows.append((run_id, family, model, metric, split, float(value), as_of_date))
     frame = pd.DataFrame(
@@ -241,8 +242,23 @@ def model_metrics_table(scores: list[pd.DataFrame], tracking_uri: str) -> pd.Dat
     )
 
 
+def _run_metrics(tracking_uri: str, run_id: str) -> tuple[str, dict[str, float]]:
+    """(experiment name, latest value of each metric) of a run."""
+    with open_store(tracking_uri) as store:
+        found = store.run_metrics(run_id) if store else None
+    if found is not None:
+        return found
+    client = _client(tracking_uri)
+    run = client.get_run(run_id)
+    return client.get_experiment(run.info.experiment_id).name, dict(run.data.metrics)
+
+
 def champion(tracking_uri: str, family: str) -> Champion | None:
     """The version of ``family`` under the champion alias, if one is registered."""
+    with open_store(tracking_uri) as store:
+        if store is not None:
+            stored = store.version_by_alias(registered_model_name(family), CHAMPION_ALIAS)
+            return _stored(family, stored) if stored else None
     from mlflow.exceptions import MlflowException
 
     client = _client(tracking_uri)
@@ -255,25 +271,37 @@ def champion(tracking_uri: str, family: str) -> Champion | None:
 
 def registered_version(tracking_uri: str, family: str, version: int) -> Champion:
     """One registered version of ``family`` (e.g. the one that scored a published build)."""
+    missing = RetailError(
+        f"model {registered_model_name(family)} version {version} is not in the MLflow store {tracking_uri}; "
+        "set MLFLOW_TRACKING_URI to the store the build logged to"
+    )
+    with open_store(tracking_uri) as store:
+        if store is not None:
+            stored = store.version_by_number(registered_model_name(family), version)
+            if stored is None:
+                raise missing
+            return _stored(family, stored)
     from mlflow.exceptions import MlflowException
 
     try:
         found = _client(tracking_uri).get_model_version(registered_model_name(family), str(version))
     except MlflowException:
-        raise RetailError(
-            f"model {registered_model_name(family)} version {version} is not in the MLflow store {tracking_uri}; "
-            "set MLFLOW_TRACKING_URI to the store the build logged to"
-        ) from None
+        raise missing from None
     return _registered(family, found)
 
 
 def _registered(family: str, version: Any) -> Champion:
+    """A registered version as MLflow's client returns it."""
+    return _stored(family, StoredVersion(int(version.version), str(version.run_id), str(version.source), version.tags))
+
+
+def _stored(family: str, version: StoredVersion) -> Champion:
     tags = version.tags
     return Champion(
         family=family,
-        version=int(version.version),
-        run_id=str(version.run_id),
-        source=str(version.source),
+        version=version.version,
+        run_id=version.run_id,
+        source=version.source,
         as_of_date=tags.get("as_of_date", ""),
         reference_cutoff=tags.get("reference_cutoff", ""),
         config_fingerprint=tags.get("config_fingerprint", ""),
@@ -293,11 +321,19 @@ def load_model(model: Champion, flavor: str, *, artifact: str = "model") -> Any:
 
 
 def run_params(tracking_uri: str, run_id: str) -> dict[str, str]:
+    with open_store(tracking_uri) as store:
+        if store is not None:
+            return store.run_params(run_id)
     return dict(_client(tracking_uri).get_run(run_id).data.params)
 
 
 def run_json(tracking_uri: str, run_id: str, name: str) -> Any | None:
     """The JSON artifact ``name`` of one run, or None when the run has none."""
+    with open_store(tracking_uri) as store:
+        local = store.artifact_folder(run_id) if store else None
+    if local is not None:
+        artifact = local / f"{name}.json"
+        return json.loads(artifact.read_text()) if artifact.is_file() else None
     client = _client(tracking_uri)
     with tempfile.TemporaryDirectory() as folder:
         try:

@@ -25,6 +25,10 @@ DBT_BIN = Path(sys.executable).parent / "dbt"
 # Files for people to look at after a run (CI keeps them as artifacts), e.g. screenshots.
 TEST_ARTIFACTS = Path(os.environ.get("RETAIL_TEST_ARTIFACTS") or PROJECT_DIR / "test-artifacts")
 _SESSION_STARTED = time.time()
+# For the builds a test runs only to reach a state (a champion, history, earlier
+# loads): no dbt data tests, which the test's last build still runs. They cost
+# about a quarter of a small build's CPU; every build in the suite paid it.
+WITHOUT_DATA_TESTS = ("--exclude-resource-type", "test", "unit_test")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

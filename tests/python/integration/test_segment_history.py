@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.python.conftest import make_workspace
+from tests.python.conftest import WITHOUT_DATA_TESTS, make_workspace
 
 pytestmark = pytest.mark.integration
 
@@ -18,13 +18,13 @@ def test_dbt_build_segment_history_accumulates_and_reruns_change_nothing(tmp_pat
     workspace.run("ingest", data, check=True)
 
     for as_of in ("2011-08-01", "2011-10-01"):
-        workspace.run("build", "--as-of-date", as_of, check=True)
+        workspace.run("build", "--as-of-date", as_of, *WITHOUT_DATA_TESTS, check=True)
     history_rows = workspace.query("select * from reporting.segment_size_history order by as_of_date, segment_id")
     snapshot_rows = workspace.scalar("select count(*) from reporting.snp_customer_segments")
     transitions = workspace.query("select customer_id, moved_on from reporting.segment_transitions order by 1")
     events = workspace.query("select * from reporting.segment_change_actions order by event_id")
     # The same build again, and a full refresh: history must survive unchanged.
-    workspace.run("build", "--as-of-date", "2011-10-01", check=True)
+    workspace.run("build", "--as-of-date", "2011-10-01", *WITHOUT_DATA_TESTS, check=True)
     workspace.run("build", "--as-of-date", "2011-10-01", "--full-refresh", check=True)
 
     dates = {str(row[-1]) for row in history_rows}
