@@ -42,6 +42,37 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(str(path))
 
 
+# xdist (--dist loadgroup) hands out work units in collection order: groups first
+# (most tests first), then single tests as they come. A long test collected late
+# ran alone at the end while the other workers had nothing left. So the slowest
+# modules (CI durations, 60-260 s each) are collected first and the unit tests
+# last, where they fill the gaps. A module missing here only keeps its place.
+LONGEST_FIRST = (
+    "integration/test_evidence_site.py",
+    "integration/test_spark.py",
+    "integration/test_retraining.py",
+    "integration/test_segment_history.py",
+    "integration/test_replay.py",
+    "real_data/test_bench.py",
+    "integration/test_dbt_build.py",
+    "integration/test_incremental.py",
+    "integration/test_publication.py",
+    "integration/test_dashboard.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Collect the slowest modules first and the unit tests last (see LONGEST_FIRST)."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.path.relative_to(PROJECT_DIR / "tests" / "python").as_posix()
+        if path in LONGEST_FIRST:
+            return LONGEST_FIRST.index(path)
+        return len(LONGEST_FIRST) + (1 if path.startswith("unit/") else 0)
+
+    items.sort(key=rank)  # stable: the order inside a module is kept
+
+
 @dataclass(frozen=True)
 class CliResult:
     returncode: int
