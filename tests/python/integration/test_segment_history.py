@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 def test_dbt_build_segment_history_accumulates_and_reruns_change_nothing(tmp_path: Path) -> None:
     workspace = make_workspace(tmp_path)
     data = tmp_path / "demo.csv.gz"
-    workspace.run("demo-data", "--rows", "60000", "--out", data, check=True)
+    workspace.run("demo-data", "--rows", "40000", "--out", data, check=True)
     workspace.run("ingest", data, check=True)
 
     for as_of in ("2011-08-01", "2011-10-01"):

@@ -64,7 +64,7 @@ def shop_build(tmp_path_factory: pytest.TempPathFactory) -> ShopBuild:
     workspace = make_workspace(tmp_path_factory.mktemp("exports"))
     root = workspace.root
     demo = root / "demo.csv"
-    workspace.run("demo-data", "--rows", "60000", "--out", demo, check=True)
+    workspace.run("demo-data", "--rows", "30000", "--out", demo, check=True)
     lines = demo_lines(demo)
     write_european_csv(tagged(lines, "EU"), root / "export_de.csv")
     orders = write_order_total_export(tagged(lines, "T"), root / "orders.csv", future_rows=3)

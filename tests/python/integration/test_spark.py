@@ -71,7 +71,12 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, P
     env = {"RETAIL_RAW_PARQUET": str(parquet)}
     duck = _dbt_sql_layer(workspace, "dev", env)
     assert duck.returncode == 0, duck.stdout[-4000:]
-    spark = _dbt_sql_layer(workspace, "spark", {**env, "RETAIL_SPARK_DIR": str(spark_dir)})
+    # A 90-second JVM on small data: the JIT's optimizing compiler and the parallel GC cost
+    # more CPU than they save (about a fifth of this build's, docs/scale-out.md).
+    short_jvm = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    spark = _dbt_sql_layer(
+        workspace, "spark", {**env, "RETAIL_SPARK_DIR": str(spark_dir), "RETAIL_SPARK_JAVA_OPTIONS": short_jvm}
+    )
     assert spark.returncode == 0, spark.stdout[-6000:]
     assert "ERROR=0" in spark.stdout and "PASS=" in spark.stdout, spark.stdout[-3000:]
     return workspace, spark_dir / "tables"
