@@ -11,6 +11,7 @@ import functools
 import html
 import json
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -51,15 +52,20 @@ def test_evidence_project_builds_and_shows_every_segment(
     project = tmp_path / "evidence"
     export_evidence(demo_build.settings.published_path, project)
 
-    # npm install, not npm ci: with a registry that lacks other platforms' optional
-    # binaries (this project's machines) npm 11 refuses `ci` on any lock file.
-    run([npm, "install", "--no-audit", "--no-fund"], project, timeout=900)
-    installed = json.loads(run([npm, "ls", "@evidence-dev/evidence", "--json"], project, timeout=120))
-    run([npm, "run", "sources"], project, timeout=300)
-    run([npm, "run", "build"], project, timeout=900)
-    url = serve(project / "build") + "/segments/"
-    screenshot = TEST_ARTIFACTS / "evidence-segments.png"
-    dom = render(url, screenshot, project, purpose=PURPOSE)
+    try:
+        # npm install, not npm ci: with a registry that lacks other platforms' optional
+        # binaries (this project's machines) npm 11 refuses `ci` on any lock file.
+        run([npm, "install", "--no-audit", "--no-fund"], project, timeout=900)
+        installed = json.loads(run([npm, "ls", "@evidence-dev/evidence", "--json"], project, timeout=120))
+        run([npm, "run", "sources"], project, timeout=300)
+        run([npm, "run", "build"], project, timeout=900)
+        url = serve(project / "build") + "/segments/"
+        screenshot = TEST_ARTIFACTS / "evidence-segments.png"
+        dom = render(url, screenshot, project, purpose=PURPOSE)
+    finally:
+        # 600 MB in tens of thousands of files: removed now, while the other workers
+        # run, not by pytest's clean-up of old temp folders at the end of a later run.
+        shutil.rmtree(project / "node_modules", ignore_errors=True)
 
     assert installed["dependencies"]["@evidence-dev/evidence"]["version"] == PINNED_EVIDENCE
     names = [name for (name,) in demo_build.query("select segment_name from reporting.segment_summary", published=True)]
