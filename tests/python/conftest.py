@@ -25,9 +25,10 @@ DBT_BIN = Path(sys.executable).parent / "dbt"
 # Files for people to look at after a run (CI keeps them as artifacts), e.g. screenshots.
 TEST_ARTIFACTS = Path(os.environ.get("RETAIL_TEST_ARTIFACTS") or PROJECT_DIR / "test-artifacts")
 _SESSION_STARTED = time.time()
-# For the builds a test runs only to reach a state (a champion, history, earlier
-# loads): no dbt data tests, which the test's last build still runs. They cost
-# about a quarter of a small build's CPU; every build in the suite paid it.
+# For builds whose test claims nothing about the dbt data tests (a build run only
+# to reach a state: a champion, history, earlier loads): the data tests cost about
+# a quarter of a small build's CPU. A multi-build test's last build still runs
+# them, and so do the shared demo build and the other builds of the suite.
 WITHOUT_DATA_TESTS = ("--exclude-resource-type", "test", "unit_test")
 
 

@@ -63,8 +63,7 @@ def test_evidence_project_builds_and_shows_every_segment(
         screenshot = TEST_ARTIFACTS / "evidence-segments.png"
         dom = render(url, screenshot, project, purpose=PURPOSE)
     finally:
-        # 600 MB in tens of thousands of files: removed now, while the other workers
-        # run, not by pytest's clean-up of old temp folders at the end of a later run.
+        # 600 MB in tens of thousands of files, often on a RAM disk (Makefile): freed now.
         shutil.rmtree(project / "node_modules", ignore_errors=True)
 
     assert installed["dependencies"]["@evidence-dev/evidence"]["version"] == PINNED_EVIDENCE
