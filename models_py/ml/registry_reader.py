@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 # alembic revisions of MLflow's tracking schema whose tables and columns the
 # queries below were checked against (MLflow 3.17).
 KNOWN_SCHEMAS = frozenset({"dc11669786a5"})
-_SQLITE = "sqlite:///"
+SQLITE_PREFIX = "sqlite:///"
 _DEFAULT_WORKSPACE = "default"
 _DELETED_VERSION = "Deleted_Internal"
 
@@ -37,13 +37,18 @@ class StoredVersion:
     tags: dict[str, str]
 
 
+def sqlite_path(tracking_uri: str) -> Path | None:
+    """The database file of a SQLite tracking URI, or None for any other store."""
+    return Path(tracking_uri[len(SQLITE_PREFIX) :]) if tracking_uri.startswith(SQLITE_PREFIX) else None
+
+
 @contextmanager
 def open_store(tracking_uri: str) -> Iterator[StoreReader | None]:
     """A reader of the store, or None when MLflow's client must read it."""
-    if not tracking_uri.startswith(_SQLITE) or os.environ.get("MLFLOW_WORKSPACE", _DEFAULT_WORKSPACE) != "default":
+    path = sqlite_path(tracking_uri)
+    if path is None or os.environ.get("MLFLOW_WORKSPACE", _DEFAULT_WORKSPACE) != _DEFAULT_WORKSPACE:
         yield None
         return
-    path = Path(tracking_uri[len(_SQLITE) :])
     if not path.is_file():
         yield None
         return

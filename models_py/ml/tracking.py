@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from models_py.errors import RetailError
-from models_py.ml.registry_reader import StoredVersion, open_store
+from models_py.ml.registry_reader import SQLITE_PREFIX, StoredVersion, open_store, sqlite_path
 from models_py.ml.retraining import Champion
 
 _MAX_PARAM_LENGTH = 500
@@ -130,7 +130,6 @@ class TrackedRun:
         return int(version.version)
 
 
-_SQLITE = "sqlite:///"
 CACHE_DIR_ENV = "XDG_CACHE_HOME"
 
 
@@ -144,10 +143,9 @@ def _client(tracking_uri: str) -> Any:
     """
     from mlflow.tracking import MlflowClient
 
-    if tracking_uri.startswith(_SQLITE):
-        store = Path(tracking_uri[len(_SQLITE) :])
-        if not store.exists():
-            _copy_empty_store(store)
+    store = sqlite_path(tracking_uri)
+    if store is not None and not store.exists():
+        _copy_empty_store(store)
     return MlflowClient(tracking_uri=tracking_uri)
 
 
@@ -167,7 +165,7 @@ def _copy_empty_store(store: Path) -> None:
                 fresh = Path(folder) / "empty.db"
                 from mlflow.tracking import MlflowClient
 
-                MlflowClient(tracking_uri=f"{_SQLITE}{fresh}").search_experiments()
+                MlflowClient(tracking_uri=f"{SQLITE_PREFIX}{fresh}").search_experiments()
                 os.replace(fresh, template)  # atomic: concurrent builds each see a whole template
         store.parent.mkdir(parents=True, exist_ok=True)
         partial = store.with_name(f".{store.name}.{os.getpid()}.{threading.get_ident()}.tmp")
@@ -183,9 +181,10 @@ def _copy_empty_store(store: Path) -> None:
 
 def artifact_location(tracking_uri: str) -> str | None:
     """Artifacts beside a SQLite store (``<folder>/mlartifacts``), not in ./mlruns of the working directory."""
-    if not tracking_uri.startswith(_SQLITE):
+    store = sqlite_path(tracking_uri)
+    if store is None:
         return None  # a tracking server decides
-    folder = Path(tracking_uri[len(_SQLITE) :]).resolve().parent
+    folder = store.resolve().parent
     return (folder / "mlartifacts").as_uri()
 
 
