@@ -7,16 +7,15 @@ purchase_span_days, age T = tenure_days, and the average order value.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
+
+from models_py.ml.shared_fits import SHARED_FITS, fit_key
 
 _DAYS_PER_UNIT = 7.0
 
@@ -37,7 +36,11 @@ class BgNbd:
 
     @classmethod
     def fit(cls, features: pd.DataFrame) -> BgNbd:
-        x, t_x, age = _history(features)
+        # The likelihood depends on a customer only through (x, t_x, T), and thousands of
+        # customers share each triple: summing each distinct triple once, weighted by
+        # how many have it, gives the same likelihood at a twentieth of the cost.
+        triples, counts = np.unique(np.column_stack(_history(features)), axis=0, return_counts=True)
+        x, t_x, age = triples.T
 
         def negative_log_likelihood(log_params: np.ndarray) -> float:
             r, alpha, a, b = np.exp(log_params)
@@ -50,7 +53,7 @@ class BgNbd:
                     np.log(a) - np.log(np.maximum(b + x - 1, 1e-12)) - (r + x) * np.log(alpha + t_x),
                     -np.inf,
                 )
-            return float(-(part_1 + part_2 + np.logaddexp(part_3, part_4)).sum())
+            return float(-(counts * (part_1 + part_2 + np.logaddexp(part_3, part_4))).sum())
 
         # L-BFGS-B in log space, bounded: where nobody seems to drop out, a and b run off
         # to infinity together and Nelder-Mead spent its 4,000 iterations (5 s) chasing them.
@@ -101,24 +104,36 @@ class GammaGamma:
         keep = (frequency > 0) & (value > 0)
         x, m = frequency[keep], value[keep]
 
-        def negative_log_likelihood(log_params: np.ndarray) -> float:
+        def negative_log_likelihood(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             p, q, gamma = np.exp(log_params)
+            shape, scale = p * x + q, x * m + gamma
             ll = (
-                gammaln(p * x + q)
+                gammaln(shape)
                 - gammaln(p * x)
                 - gammaln(q)
                 + q * np.log(gamma)
                 + (p * x - 1) * np.log(m)
                 + p * x * np.log(x)
-                - (p * x + q) * np.log(x * m + gamma)
+                - shape * np.log(scale)
             )
-            return float(-ll.sum())
+            # The analytic gradient (in log parameters): Nelder-Mead without one took
+            # hundreds of likelihood evaluations per fit.
+            common = digamma(shape) - np.log(scale)
+            gradient = np.array(
+                [
+                    p * (x * (common - digamma(p * x) + np.log(m) + np.log(x))).sum(),
+                    q * (common - digamma(q) + np.log(gamma)).sum(),
+                    gamma * (q / gamma - shape / scale).sum(),
+                ]
+            )
+            return float(-ll.sum()), -gradient
 
         result = minimize(
             negative_log_likelihood,
             x0=np.log([2.0, 3.0, float(np.median(m))]),
-            method="Nelder-Mead",
-            options={"maxiter": 4000},
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-12.0, 12.0), (-12.0, 12.0), (-12.0, 25.0)],
         )
         return cls(*np.exp(result.x))
 
@@ -157,7 +172,7 @@ class PurchaseModels:
         sample = features
         if len(features) > FIT_SAMPLE:
             sample = features.sample(FIT_SAMPLE, random_state=random_state)
-        return cls(*_FITS.fit(sample), horizon_days)
+        return cls(*_fit_both(sample), horizon_days)
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         """PURCHASE_FEATURES per row of ``frame`` (frequency, purchase_span_days, tenure_days, avg_order_value)."""
@@ -197,38 +212,7 @@ class PurchaseModels:
 _HISTORY_COLUMNS = ["frequency", "purchase_span_days", "tenure_days", "avg_order_value"]
 
 
-class _FitCache:
-    """Fits by the exact values (in row order) of the columns they read.
-
-    The churn and LTV models fit the same populations (each training snapshot, the
-    customers at as_of_date) in one dbt process, at once on dbt's two threads; the
-    maximum-likelihood fits were a third of a training build. The second caller
-    waits for the first fit and reuses it. Row order is part of the key because the
-    optimiser's sums depend on it.
-    """
-
-    def __init__(self, size: int = 32) -> None:
-        self._size = size
-        self._fits: OrderedDict[str, tuple[BgNbd, GammaGamma]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._key_locks: dict[str, threading.Lock] = {}
-
-    def fit(self, sample: pd.DataFrame) -> tuple[BgNbd, GammaGamma]:
-        values = np.ascontiguousarray(sample[_HISTORY_COLUMNS].to_numpy(dtype=float))
-        key = hashlib.sha256(values.tobytes()).hexdigest()
-        with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._fits:
-                    return self._fits[key]
-            fitted = (BgNbd.fit(sample), GammaGamma.fit(sample))
-            with self._lock:
-                self._fits[key] = fitted
-                while len(self._fits) > self._size:
-                    evicted, _ = self._fits.popitem(last=False)
-                    self._key_locks.pop(evicted, None)
-        return fitted
-
-
-_FITS = _FitCache()
+def _fit_both(sample: pd.DataFrame) -> tuple[BgNbd, GammaGamma]:
+    """Both fits of a population, shared with the other ML models of the process (``shared_fits``)."""
+    key = fit_key("purchase models", sample[_HISTORY_COLUMNS].to_numpy(dtype=float))
+    return SHARED_FITS.get(key, lambda: (BgNbd.fit(sample), GammaGamma.fit(sample)))

@@ -17,11 +17,12 @@ import pandas as pd
 from xgboost import XGBRegressor
 
 from models_py.ml.bgnbd import PurchaseModels
-from models_py.ml.config import XGB_TREE_PARAMS, LtvConfig
+from models_py.ml.config import XGB_THREADS, XGB_TREE_PARAMS, LtvConfig
 from models_py.ml.evaluation import regression_metrics
 from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.ml.outputs import output_frame
 from models_py.ml.retraining import RETRAIN, Champion, Decision
+from models_py.ml.shared_fits import SHARED_FITS, fit_key
 from models_py.ml.tracking import load_model, run_params, start_run
 from models_py.ml.training_sets import training_sets, with_purchase_features
 
@@ -34,14 +35,20 @@ def _regressor(config: LtvConfig) -> XGBRegressor:
         tweedie_variance_power=1.3,
         **XGB_TREE_PARAMS,
         random_state=config.random_state,
-        n_jobs=1,
+        n_jobs=XGB_THREADS,
     )
 
 
 def fit_regressor(snapshot: pd.DataFrame, config: LtvConfig) -> XGBRegressor:
-    model = _regressor(config)
-    model.fit(design_matrix(snapshot), snapshot["future_spend"].astype(float))
-    return model
+    """The spend model fitted on ``snapshot``; churn's contact economics fit the same one (``shared_fits``)."""
+    matrix, spend = design_matrix(snapshot), snapshot["future_spend"].astype(float)
+    settings = _regressor(config).get_params()
+    key = fit_key("spend model", matrix.to_numpy(), list(matrix.columns), spend.to_numpy(), settings)
+
+    def fit() -> XGBRegressor:
+        return _regressor(config).fit(matrix, spend)
+
+    return SHARED_FITS.get(key, fit)
 
 
 def evaluate(fit: pd.DataFrame, validation: pd.DataFrame, config: LtvConfig) -> dict[str, dict[str, float]]:

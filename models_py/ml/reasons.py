@@ -13,7 +13,7 @@ three + the rest is the logit above.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,7 @@ def _count(value: float, noun: str) -> str:
     return f"{value:,.0f} {noun}{'' if round(value) == 1 else 's'}"
 
 
-def _recency(row: pd.Series) -> str:
+def _recency(row: Mapping[str, Any]) -> str:
     usual = row["avg_interpurchase_days"]
     if pd.isna(usual):
         return f"no order for {_count(row['recency_days'], 'day')}, after a single order"
@@ -55,18 +55,18 @@ def _recency(row: pd.Series) -> str:
     return f"{quiet}, {row['recency_days'] / usual:.1f}x their usual gap of {_count(usual, 'day')}"
 
 
-def _frequency(row: pd.Series) -> str:
+def _frequency(row: Mapping[str, Any]) -> str:
     return (
         f"{_count(row['frequency'], 'order')} in {_count(row['tenure_days'], 'day')}, "
         f"{row['orders_last_90d']:.0f} in the last 90 days"
     )
 
 
-def _spend(row: pd.Series) -> str:
+def _spend(row: Mapping[str, Any]) -> str:
     return f"spent {row['monetary']:,.0f} in total, {row['avg_order_value']:,.0f} per order"
 
 
-def _trend(row: pd.Series) -> str:
+def _trend(row: Mapping[str, Any]) -> str:
     recent, prior = float(row["monetary_last_90d"]), float(row["monetary_prior_90d"])
     if prior > 0:
         change = (recent - prior) / prior
@@ -77,11 +77,11 @@ def _trend(row: pd.Series) -> str:
     return "nothing spent in the last 180 days"
 
 
-def _tenure(row: pd.Series) -> str:
+def _tenure(row: Mapping[str, Any]) -> str:
     return f"first order {_count(row['tenure_days'], 'day')} ago"
 
 
-def _returns(row: pd.Series) -> str:
+def _returns(row: Mapping[str, Any]) -> str:
     return (
         f"returned {row['return_rate']:.0%} of what they bought ({_count(row['cancelled_orders'], 'cancelled order')})"
     )
@@ -90,7 +90,7 @@ def _returns(row: pd.Series) -> str:
 # Correlated inputs pull against each other in a model (a high total spend can carry a positive
 # coefficient once order value and frequency are in): a reason is a factor, the sum of its inputs'
 # contributions, so offsetting parts cancel and the words describe what the factor is about.
-FACTORS: dict[str, tuple[tuple[str, ...], Callable[[pd.Series], str]]] = {
+FACTORS: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, Any]], str]]] = {
     "recency": (
         ("recency_days", "recency_to_interpurchase", "avg_interpurchase_days", "bgnbd_probability_alive"),
         _recency,
@@ -135,7 +135,7 @@ def factor_contributions(contributed: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def in_words(factor: str, row: pd.Series, contribution: float) -> str:
+def in_words(factor: str, row: Mapping[str, Any], contribution: float) -> str:
     """One reason: the customer's own numbers, and which way they push the risk."""
     direction = "raises" if contribution > 0 else "lowers"
     return f"{FACTORS[factor][1](row)} ({direction} risk)"
@@ -152,14 +152,16 @@ def top_reasons(estimator: Any, matrix: pd.DataFrame, values: pd.DataFrame) -> p
     rows = np.arange(len(matrix))
     out: dict[str, Any] = {"churn_logit_base": base}
     chosen_total = np.zeros(len(matrix))
+    # Plain dicts, not iterrows: a Series per row and rank cost seconds per 10,000 customers.
+    described = [column for column in values.columns if any(column in features for features, _ in FACTORS.values())]
+    records = values[described].to_dict("records")
     for rank in range(TOP_REASONS):
         chosen, amounts = names[order[:, rank]], amounts_all[rows, order[:, rank]]
         chosen_total += amounts
         out[f"reason_{rank + 1}_factor"] = chosen
         out[f"reason_{rank + 1}_contribution"] = amounts
         out[f"reason_{rank + 1}_text"] = [
-            in_words(factor, row, amount)
-            for factor, (_, row), amount in zip(chosen, values.iterrows(), amounts, strict=True)
+            in_words(factor, row, amount) for factor, row, amount in zip(chosen, records, amounts, strict=True)
         ]
     out["other_reasons_contribution"] = amounts_all.sum(axis=1) - chosen_total
     return pd.DataFrame(out, index=matrix.index)

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import DBSCAN, KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import davies_bouldin_score, silhouette_score
+from sklearn.metrics import davies_bouldin_score, pairwise_distances, silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -104,12 +104,16 @@ def assignment_model(features: pd.DataFrame, labels: np.ndarray, scaling: Segmen
     )
 
 
-def cluster_space(space: np.ndarray, k: int, config: SegmentationConfig) -> tuple[np.ndarray, Any]:
+def cluster_space(
+    space: np.ndarray, k: int, config: SegmentationConfig, centers: np.ndarray | None = None
+) -> tuple[np.ndarray, Any]:
+    """Labels and model of ``k`` clusters; k-means starts from ``centers`` when given (one run)."""
     model: Any
+    starts: dict[str, Any] = {"n_init": 10} if centers is None else {"init": centers, "n_init": 1}
     if config.algorithm == "kmeans":
-        model = KMeans(n_clusters=k, n_init=10, random_state=config.random_state)
+        model = KMeans(n_clusters=k, random_state=config.random_state, **starts)
     elif config.algorithm == "minibatch_kmeans":
-        model = MiniBatchKMeans(n_clusters=k, n_init=10, batch_size=2048, random_state=config.random_state)
+        model = MiniBatchKMeans(n_clusters=k, batch_size=2048, random_state=config.random_state, **starts)
     elif config.algorithm == "gmm":
         model = GaussianMixture(n_components=k, covariance_type="full", random_state=config.random_state)
     else:
@@ -135,15 +139,40 @@ def dbscan_labels(space: np.ndarray, config: SegmentationConfig) -> np.ndarray:
     return labels
 
 
-def segmentation_quality(space: np.ndarray, labels: np.ndarray, config: SegmentationConfig) -> dict[str, float]:
+@dataclass(frozen=True)
+class SilhouetteSample:
+    """The customers silhouette is estimated on and their pairwise distances, computed once for
+    every k of a search: sklearn's ``silhouette_score(sample_size=..., random_state=...)`` draws the
+    same rows for each k and computed their distances again each time."""
+
+    rows: np.ndarray
+    distances: np.ndarray
+
+    @classmethod
+    def of(cls, space: np.ndarray, config: SegmentationConfig) -> SilhouetteSample:
+        # The draw of silhouette_score(sample_size, random_state): a permutation's first rows.
+        rows = np.random.RandomState(config.random_state).permutation(len(space))[: config.silhouette_sample]
+        return cls(rows, pairwise_distances(space[rows]))
+
+
+def segmentation_quality(
+    space: np.ndarray, labels: np.ndarray, config: SegmentationConfig, sample: SilhouetteSample | None = None
+) -> dict[str, float]:
+    """Silhouette (on ``silhouette_sample`` customers), Davies-Bouldin and the smallest segment's share.
+
+    ``sample``: ``SilhouetteSample.of(space, config)``, for labellings without DBSCAN noise.
+    """
     assigned = labels != NOISE_SEGMENT
     clusters = np.unique(labels[assigned])
     if len(clusters) < 2:
         return {"silhouette": -1.0, "davies_bouldin": float("inf"), "min_share": 1.0}
-    sample = min(config.silhouette_sample, int(assigned.sum()))
-    silhouette = silhouette_score(
-        space[assigned], labels[assigned], sample_size=sample, random_state=config.random_state
-    )
+    if sample is not None and assigned.all():
+        silhouette = silhouette_score(sample.distances, labels[sample.rows], metric="precomputed")
+    else:
+        size = min(config.silhouette_sample, int(assigned.sum()))
+        silhouette = silhouette_score(
+            space[assigned], labels[assigned], sample_size=size, random_state=config.random_state
+        )
     shares = np.bincount(labels[assigned]) / len(labels)
     return {
         "silhouette": float(silhouette),
@@ -159,24 +188,48 @@ def fit_segments(
     estimator = None
     if config.algorithm == "dbscan":
         raw = dbscan_labels(space, config)
-        search = pd.DataFrame([{"k": len(np.unique(raw[raw >= 0])), **segmentation_quality(space, raw, config)}])
+        search = pd.DataFrame(
+            [{"k": len(np.unique(raw[raw >= 0])), "customers": len(space), **segmentation_quality(space, raw, config)}]
+        )
     else:
+        searched = search_sample(space, config)
+        silhouette_sample = SilhouetteSample.of(searched, config)
         rows, labelings, estimators = [], {}, {}
-        for k in range(config.k_min, min(config.k_max, len(space) - 1) + 1):
-            labelings[k], estimators[k] = cluster_space(space, k, config)
-            rows.append({"k": k, **segmentation_quality(space, labelings[k], config)})
+        for k in range(config.k_min, min(config.k_max, len(searched) - 1) + 1):
+            labelings[k], estimators[k] = cluster_space(searched, k, config)
+            quality = segmentation_quality(searched, labelings[k], config, silhouette_sample)
+            rows.append({"k": k, "customers": len(searched), **quality})
         search = pd.DataFrame(rows)
         eligible = search[search["min_share"] >= config.min_share]
-        chosen = (
+        k = int(
             (eligible if not eligible.empty else search)
             .sort_values(["silhouette", "k"], ascending=[False, True])
-            .iloc[0]
+            .iloc[0]["k"]
         )
-        raw = labelings[int(chosen["k"])]
-        estimator = estimators[int(chosen["k"])]
+        raw, estimator = labelings[k], estimators[k]
+        if len(searched) < len(space):
+            raw, estimator = cluster_space(space, k, config, _centers(estimator))
     labels, centroids, cluster_ids = _stable_ids(space, raw, features, previous_centroids)
     metrics = segmentation_quality(space, labels, config)
     return Segmentation(labels, centroids, metrics, search, cluster_ids, estimator)
+
+
+def search_sample(space: np.ndarray, config: SegmentationConfig) -> np.ndarray:
+    """The customers k is chosen on: all of them, or ``search_sample`` drawn at random (fixed seed).
+
+    Each k is fitted ten times from different starts and scored by silhouette: on
+    a few tens of thousands of customers that is most of a build. The chosen k is
+    then fitted on everyone, starting from the sample's centres.
+    """
+    if config.search_sample <= 0 or len(space) <= config.search_sample:
+        return space
+    rows = np.random.default_rng(config.random_state).choice(len(space), config.search_sample, replace=False)
+    return space[np.sort(rows)]
+
+
+def _centers(estimator: Any) -> np.ndarray | None:
+    """A fitted model's cluster centres to start the fit on all customers from (k-means only)."""
+    return getattr(estimator, "cluster_centers_", None)
 
 
 def _stable_ids(
@@ -330,6 +383,7 @@ def segment_customers(
             "k_min": config.k_min,
             "k_max": config.k_max,
             "min_share": config.min_share,
+            "k_search_customers": int(result.k_search["customers"].iloc[0]),
             "matched_previous_centroids": previous_centroids is not None,
             "update": "refit",
             "updates_since_refit": 0,

@@ -116,6 +116,25 @@ def test_churn_fit_and_score_learns_signal_and_logs_run(tracking_uri: str) -> No
     assert correlation > 0.3
 
 
+def test_churn_ensemble_validation_probabilities_equal_a_fitted_soft_voting_classifier() -> None:
+    """The ensemble candidate is averaged from its members' validation probabilities, not fitted:
+    it must equal sklearn's VotingClassifier fitted on the same rows."""
+    from sklearn.ensemble import VotingClassifier
+
+    config = ChurnConfig()
+    sets = training_sets(training_snapshots(300, seed=5), config.horizon_days, config.random_state)
+    labels = sets.fit["is_churned"].astype(int).to_numpy()
+    members = [(name, churn.make_classifier(name, config, float(labels.mean()))) for name in ("logistic", "xgboost")]
+    voting = VotingClassifier(members, voting="soft").fit(design_matrix(sets.fit), labels)
+
+    results = {result.name: result for result in churn.evaluate_candidates(sets.fit, sets.validation, config)}
+
+    assert [result for result in results] == list(config.candidates)
+    expected = voting.predict_proba(design_matrix(sets.validation))[:, 1]
+    np.testing.assert_allclose(results["ensemble"].probabilities, expected, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(results["ensemble"].probabilities, results["xgboost"].probabilities)
+
+
 def test_churn_validation_metrics_are_out_of_time(tracking_uri: str) -> None:
     """Validation labels shuffled, fit labels intact: out-of-time ROC-AUC is chance; computed on the
     rows the model was fitted on it would be far above."""
@@ -199,6 +218,43 @@ def test_segment_ids_follow_previous_centroids() -> None:
     second = segmentation.fit_segments(features, config, renamed)
 
     np.testing.assert_array_equal(second.labels, first.labels + 10)
+
+
+def test_k_is_searched_on_a_sample_and_everyone_is_fitted_from_its_centres() -> None:
+    """Four tight customer groups, each 20x apart from the others in some features: the sampled
+    search must choose k = 4 and, fitted on everyone, recover the groups, as the full search does."""
+    from sklearn.metrics import adjusted_rand_score
+
+    features = customer_features(1_200, seed=13)
+    groups = np.arange(len(features)) % 4
+    noise = np.random.default_rng(13).lognormal(0, 0.1, (len(features), len(segmentation.SEGMENT_FEATURES)))
+    for index, column in enumerate(segmentation.SEGMENT_FEATURES):
+        # Groups 1 and 3 buy 20x more; groups 2 and 3 have been away and around 20x longer.
+        buying = column in ("frequency", "monetary", "avg_order_value", "unique_products")
+        factor = np.where((groups % 2 == 1) if buying else (groups >= 2), 20.0, 1.0)
+        features[column] = 5.0 * factor * noise[:, index]
+    full = segmentation.fit_segments(features, SegmentationConfig(k_min=3, k_max=6, search_sample=0))
+    sampled = segmentation.fit_segments(features, SegmentationConfig(k_min=3, k_max=6, search_sample=300))
+
+    assert set(full.k_search["customers"]) == {1_200} and set(sampled.k_search["customers"]) == {300}
+    assert full.k == sampled.k == 4
+    assert adjusted_rand_score(groups, sampled.labels) == pytest.approx(1.0)
+    assert adjusted_rand_score(full.labels, sampled.labels) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("silhouette_sample", [150, 5_000])
+def test_silhouette_from_shared_sample_distances_equals_sklearn(silhouette_sample: int) -> None:
+    from sklearn.metrics import silhouette_score
+
+    space = segmentation.scaled_space(customer_features(400, seed=14))
+    config = SegmentationConfig(silhouette_sample=silhouette_sample)
+    sample = segmentation.SilhouetteSample.of(space, config)
+
+    for k in (3, 5):
+        labels, _ = segmentation.cluster_space(space, k, config)
+        expected = silhouette_score(space, labels, sample_size=min(silhouette_sample, 400), random_state=42)
+        quality = segmentation.segmentation_quality(space, labels, config, sample)
+        assert quality["silhouette"] == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.parametrize("algorithm", ["minibatch_kmeans", "gmm", "dbscan"])
@@ -478,3 +534,29 @@ def test_purchase_models_fit_each_population_once_and_refit_when_values_or_order
     assert len(calls) == 3
     # The cached fit is the fit: the same as fitting again from scratch.
     assert first.bgnbd == real_fit(BgNbd, features)
+
+
+def test_churn_and_ltv_fit_the_spend_model_of_the_same_rows_once(
+    tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xgboost import XGBRegressor
+
+    from models_py.ml.shared_fits import SharedFits
+
+    monkeypatch.setattr(ltv, "SHARED_FITS", SharedFits())  # no fit left by another test
+    fitted_rows: list[int] = []
+    real_fit = XGBRegressor.fit
+
+    def counting_fit(self: XGBRegressor, matrix: pd.DataFrame, *args: object, **kwargs: object) -> XGBRegressor:
+        fitted_rows.append(len(matrix))
+        return real_fit(self, matrix, *args, **kwargs)
+
+    monkeypatch.setattr(XGBRegressor, "fit", counting_fit)
+    snapshots, current = training_snapshots(300, seed=21), customer_features(80, seed=22)
+
+    churn.fit_and_score(snapshots, current, ChurnConfig(tracking_uri=tracking_uri))
+    ltv.fit_and_score(snapshots, current, LtvConfig(tracking_uri=tracking_uri))
+
+    sets = training_sets(snapshots, 90, 42)
+    # Churn's contact economics and LTV's validation: one fit on the fit snapshots; LTV's refit: one more.
+    assert fitted_rows == [len(sets.fit), len(sets.refit)]
