@@ -9,6 +9,14 @@
     processed lines never change and each new load is classified against
     them. -#}
 
+{%- set duplicate_key = ['customer_id', 'order_id', 'ordered_at', 'product_id', 'description',
+                         'quantity', 'unit_price', 'order_total', 'country'] %}
+{%- set new_loads_only -%}
+    {%- if is_incremental() %}
+    where load_id > {{ processed_load_watermark() }}
+    {%- endif %}
+{%- endset %}
+
 with
 
 transactions as (
@@ -35,67 +43,31 @@ transactions as (
         cancelled_at,
         loaded_at
     from {{ ref('stg_retail__transactions') }}
-    {%- if is_incremental() %}
-    where load_id > {{ processed_load_watermark() }}
-    {%- endif %}
+    {{- new_loads_only }}
 ),
-{%- set duplicate_key = ['customer_id', 'order_id', 'ordered_at', 'product_id', 'description',
-                         'quantity', 'unit_price', 'order_total', 'country'] %}
-{%- set line_only = ['transaction_line_id', 'product_code', 'parse_error', 'line_amount', 'is_cancellation',
-                     'is_cancelled_order', 'is_negative_line', 'refunded_amount', 'cancelled_at', 'loaded_at'] %}
 
-{#- Duplicate candidates: the new lines plus the processed lines of the same
-    orders (a duplicate repeats the order id), ranked together; processed
-    lines carry only what the ranking needs. -#}
-duplicate_candidates as (
-    select
-        {%- for column in duplicate_key + line_only %}
-        {{ column }},
-        {%- endfor %}
-        load_id,
-        source_row_number,
-        true as is_new
-    from transactions
-    {%- if is_incremental() %}
-    union all
+{#- The same lines again, narrow: ranking duplicates over the key columns
+    alone, then joining the few duplicates back, is twice as fast at 54M
+    lines as ranking every line with all its columns (which spilled 9 GB to
+    disk). The engine reads and parses only the columns each import needs. -#}
+new_line_keys as (
     select
         {%- for column in duplicate_key %}
         {{ column }},
         {%- endfor %}
-        {%- for column in line_only %}
-        null as {{ column }},
-        {%- endfor %}
         load_id,
-        source_row_number,
-        false as is_new
-    from {{ this }}
-    where coalesce(order_id, '') in (
-        select coalesce(order_id, '') from transactions
-    )
-    {%- endif %}
+        source_row_number
+    from {{ ref('stg_retail__transactions') }}
+    {{- new_loads_only }}
 ),
 
-new_lines as (
-    select
-        {%- for column in duplicate_key + line_only %}
-        {{ column }},
-        {%- endfor %}
-        load_id,
-        source_row_number,
-        is_duplicate
-    from (
-        select
-            duplicate_candidates.*,
-            row_number() over (
-                partition by
-                    {%- for column in duplicate_key %}
-                    {{ column }}{{ ',' if not loop.last }}
-                    {%- endfor %}
-                order by load_id, source_row_number
-            ) > 1 as is_duplicate
-        from duplicate_candidates
-    ) as ranked
-    where is_new
+new_product_codes as (
+    select distinct product_code
+    from {{ ref('stg_retail__transactions') }}
+    where product_code is not null
+    {%- if is_incremental() %}
+        and load_id > {{ processed_load_watermark() }}
+    {%- endif %}
 ),
 
 non_product_codes as (
@@ -105,26 +77,79 @@ non_product_codes as (
     from {{ ref('non_product_stock_codes') }}
 ),
 
-{#- Classify the few thousand distinct codes, then join back on equality:
-    a prefix match joined against every line would be a nested loop. #}
-distinct_codes as (
-    select distinct product_code
-    from new_lines
-    where product_code is not null
+{#- Duplicate candidates: the new lines plus the processed lines of the same
+    orders (a duplicate repeats the order id), ranked together. -#}
+duplicate_candidates as (
+    select
+        {%- for column in duplicate_key %}
+        {{ column }},
+        {%- endfor %}
+        load_id,
+        source_row_number,
+        true as is_new
+    from new_line_keys
+    {%- if is_incremental() %}
+    union all
+    select
+        {%- for column in duplicate_key %}
+        {{ column }},
+        {%- endfor %}
+        load_id,
+        source_row_number,
+        false as is_new
+    from {{ this }}
+    where coalesce(order_id, '') in (
+        select coalesce(order_id, '') from new_line_keys
+    )
+    {%- endif %}
 ),
 
+{#- Every copy of a line but the first (by load, then source row). -#}
+duplicate_lines as (
+    select
+        load_id,
+        source_row_number
+    from (
+        select
+            load_id,
+            source_row_number,
+            is_new,
+            row_number() over (
+                partition by
+                    {%- for column in duplicate_key %}
+                    {{ column }}{{ ',' if not loop.last }}
+                    {%- endfor %}
+                order by load_id, source_row_number
+            ) as copy_number
+        from duplicate_candidates
+    ) as ranked
+    where is_new and copy_number > 1
+),
+
+new_lines as (
+    select
+        transactions.*,
+        duplicate_lines.load_id is not null as is_duplicate
+    from transactions
+    left join duplicate_lines
+        on transactions.load_id = duplicate_lines.load_id
+        and transactions.source_row_number = duplicate_lines.source_row_number
+),
+
+{#- Classify the few thousand distinct codes, then join back on equality:
+    a prefix match joined against every line would be a nested loop. #}
 non_product_distinct_codes as (
-    select distinct distinct_codes.product_code
-    from distinct_codes
+    select distinct new_product_codes.product_code
+    from new_product_codes
     inner join non_product_codes
         on (
             non_product_codes.match_type = 'exact'
-            and distinct_codes.product_code = non_product_codes.code
+            and new_product_codes.product_code = non_product_codes.code
         )
         or (
             non_product_codes.match_type = 'prefix'
             and substring(
-                distinct_codes.product_code, 1, length(non_product_codes.code)
+                new_product_codes.product_code, 1, length(non_product_codes.code)
             ) = non_product_codes.code
         )
 ),
