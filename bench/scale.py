@@ -61,6 +61,7 @@ class SizeResult:
     customers: int
     steps: list[Step] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)  # first build, by dbt node kind
+    slowest: list[tuple[str, float]] = field(default_factory=list)  # first build: (node, execution seconds)
     floor_seconds: float = 0.0
 
     def step(self, name: str) -> Step:
@@ -235,6 +236,13 @@ def build_phases(target_dir: Path) -> dict[str, float]:
     return phases
 
 
+def slowest_nodes(target_dir: Path, count: int = 8) -> list[tuple[str, float]]:
+    """The ``count`` nodes of the last build with the longest dbt execution time."""
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    timed = sorted(((result["unique_id"], float(result["execution_time"])) for result in results), key=lambda x: -x[1])
+    return [(unique_id.split(".", 2)[-1], seconds) for unique_id, seconds in timed[:count]]
+
+
 def _covered(intervals: list[tuple[float, float]]) -> float:
     """Length of the union of the intervals."""
     total, current_end = 0.0, -math.inf
@@ -276,6 +284,7 @@ def bench_size(source: Path, size: int, workdir: Path, *, rebuild: bool = True) 
     step("ingest", "ingest", str(data))
     step("full build (trains)", "build")
     result.phases = build_phases(folder / "target")
+    result.slowest = slowest_nodes(folder / "target")
     if rebuild:
         step("build reusing champions", "build")
     day = make_next_day(data, folder)
@@ -386,6 +395,18 @@ def report(results: dict[int, SizeResult]) -> str:
             f"| {result.size}x | {' | '.join(cells)} | {max(build - covered, 0):.1f} | "
             f"{result.floor_seconds:.1f} | {full / result.floor_seconds:.0f} |"
         )
+    lines += [
+        "",
+        "## Slowest nodes of the first build",
+        "",
+        "dbt's execution time per node (two run at once; a test's name is cut at 60 characters).",
+        "",
+        "| size | nodes (seconds) |",
+        "|---|---|",
+    ]
+    for result in results.values():
+        nodes = ", ".join(f"{name[:60]} {seconds:.1f}" for name, seconds in result.slowest)
+        lines.append(f"| {result.size}x | {nodes} |")
     return "\n".join(lines) + "\n"
 
 

@@ -31,9 +31,9 @@ from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, de
 from models_py.ml.ltv import fit_regressor
 from models_py.ml.outputs import output_frame
 from models_py.ml.reasons import TOP_REASONS, top_reasons
-from models_py.ml.retraining import RETRAIN, Champion, Decision
+from models_py.ml.retraining import RETRAIN, Champion, Decision, trains
 from models_py.ml.tracking import load_model, run_params, start_run
-from models_py.ml.training_sets import training_sets, with_purchase_features
+from models_py.ml.training_sets import training_sets, training_snapshots, with_purchase_features
 
 LABEL = "is_churned"
 CHURN_SCHEMA = {
@@ -193,7 +193,7 @@ def score_with_champion(current: pd.DataFrame, champion: Champion, config: Churn
 
 
 def fit_and_score(
-    snapshots: pd.DataFrame,
+    snapshots: pd.DataFrame | None,
     current: pd.DataFrame,
     config: ChurnConfig,
     decision: Decision = RETRAIN,
@@ -210,8 +210,9 @@ def fit_and_score(
         return output_frame(CHURN_SCHEMA)
     validate_frame(current, name="customer_features", required=(CUSTOMER_ID, *MODEL_FEATURES), unique=[CUSTOMER_ID])
     current = current.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
-    if not decision.retrain and champion is not None:
+    if champion is not None and not trains(decision, champion):
         return score_with_champion(current, champion, config)
+    snapshots = training_snapshots(snapshots)
     validate_frame(snapshots, name="customer_training_snapshots", required=(LABEL,))
     as_of_date = as_of_date_of(current)
     sets = training_sets(snapshots, config.horizon_days, config.random_state, config.customers_per_snapshot)

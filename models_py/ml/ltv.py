@@ -21,10 +21,10 @@ from models_py.ml.config import XGB_THREADS, XGB_TREE_PARAMS, LtvConfig
 from models_py.ml.evaluation import regression_metrics
 from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.ml.outputs import output_frame
-from models_py.ml.retraining import RETRAIN, Champion, Decision
+from models_py.ml.retraining import RETRAIN, Champion, Decision, trains
 from models_py.ml.shared_fits import SHARED_FITS, fit_key
 from models_py.ml.tracking import load_model, run_params, start_run
-from models_py.ml.training_sets import training_sets, with_purchase_features
+from models_py.ml.training_sets import training_sets, training_snapshots, with_purchase_features
 
 LTV_SCHEMA = {CUSTOMER_ID: "string", "predicted_ltv": "float64", "ltv_horizon_days": "int64"}
 
@@ -95,7 +95,7 @@ def _scores(current: pd.DataFrame, predicted: np.ndarray, config: LtvConfig, **r
 
 
 def fit_and_score(
-    snapshots: pd.DataFrame,
+    snapshots: pd.DataFrame | None,
     current: pd.DataFrame,
     config: LtvConfig,
     decision: Decision = RETRAIN,
@@ -113,7 +113,7 @@ def fit_and_score(
     validate_frame(current, name="customer_features", required=(CUSTOMER_ID, *MODEL_FEATURES), unique=[CUSTOMER_ID])
     as_of_date = as_of_date_of(current)
     current = current.sort_values(CUSTOMER_ID, kind="stable").reset_index(drop=True)
-    if not decision.retrain and champion is not None:
+    if champion is not None and not trains(decision, champion):
         return _scores(
             current,
             load_registered(champion, config.tracking_uri).predict(current),
@@ -123,6 +123,7 @@ def fit_and_score(
             trained_as_of_date=champion.as_of_date,
             as_of_date=as_of_date,
         )
+    snapshots = training_snapshots(snapshots)
     sets = training_sets(snapshots, config.horizon_days, config.random_state, config.customers_per_snapshot)
     metrics = evaluate(sets.fit, sets.validation, config)
     final = fit_regressor(sets.refit, config)

@@ -56,6 +56,11 @@ class Decision:
 RETRAIN = Decision(True, True, "retrain requested")
 
 
+def trains(decision: Decision, champion: Champion | None) -> bool:
+    """Whether this build fits a model (and needs the training snapshots) or scores with the champion."""
+    return decision.retrain or champion is None
+
+
 def parse_policy(value: str) -> RetrainPolicy:
     for policy in POLICIES:
         if value == policy:

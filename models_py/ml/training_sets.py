@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from models_py.errors import RetailError
 from models_py.ml.bgnbd import PurchaseModels
 from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, validate_frame
 
@@ -54,6 +55,13 @@ def _with_own_purchase_features(snapshots: pd.DataFrame, horizon_days: int, rand
         for _, snapshot in ordered.groupby("stack_index", sort=True)
     ]
     return pd.concat(parts)
+
+
+def training_snapshots(snapshots: pd.DataFrame | None) -> pd.DataFrame:
+    """The snapshots a fit needs; the dbt models read them only when they train (``retraining.trains``)."""
+    if snapshots is None:
+        raise RetailError("a model is retrained but marts.customer_training_snapshots was not read")
+    return snapshots
 
 
 def capped(snapshots: pd.DataFrame, customers_per_snapshot: int) -> pd.DataFrame:

@@ -78,3 +78,9 @@ def test_bench_smoke_run_at_1x_reports_what_it_built(tmp_path: Path) -> None:
     assert set(targets["target"]) == {"ingest + full build (s)"}  # the build reusing the champions was skipped
     full = float(steps.loc["ingest", "wall s"]) + float(steps.loc["full build (trains)", "wall s"])
     assert float(targets.set_index("target").loc["ingest + full build (s)", "measured"]) == pytest.approx(full, abs=0.1)
+    slowest = _table(text, "| size | nodes (seconds) |").set_index("size").loc["1x", "nodes (seconds)"].split(", ")
+    seconds = [float(node.rsplit(" ", 1)[1]) for node in slowest]
+    assert len(slowest) == 8 and seconds == sorted(seconds, reverse=True)
+    assert seconds[0] < float(steps.loc["full build (trains)", "wall s"])
+    # The first build trains: a model fitting step is among its slowest nodes.
+    assert any(node.startswith(("churn_scores", "ltv_scores", "customer_segments")) for node in slowest)

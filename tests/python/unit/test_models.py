@@ -14,7 +14,7 @@ from models_py.ml.bgnbd import BgNbd, GammaGamma, PurchaseModels
 from models_py.ml.config import ChurnConfig, LtvConfig, SegmentationConfig
 from models_py.ml.features import design_matrix
 from models_py.ml.purchase_forecast import forecast
-from models_py.ml.retraining import RETRAIN, Decision
+from models_py.ml.retraining import RETRAIN, Decision, trains
 from models_py.ml.tracking import champion, model_metrics_table, run_params
 from models_py.ml.training_sets import capped, training_sets, with_purchase_features
 from tests.python.unit.synthetic import customer_features, training_snapshots
@@ -390,11 +390,16 @@ def test_champion_scores_exactly_like_the_model_it_registered(tracking_uri: str)
     trained = churn.fit_and_score(snapshots, features, config)
     registered = champion(tracking_uri, "churn")
     assert registered is not None
-    scored = churn.fit_and_score(snapshots, features, config, Decision(False, False, "test"), registered)
+    # The dbt model reads no training snapshots when the champion scores (retraining.trains).
+    keep = Decision(False, False, "test")
+    assert not trains(keep, registered)
+    scored = churn.fit_and_score(None, features, config, keep, registered)
 
     assert registered.version == 1 and registered.as_of_date == "2011-09-10"
     np.testing.assert_allclose(scored["churn_probability"], trained["churn_probability"])
     assert (scored["model_version"] == 1).all() and (scored["model_run_id"] == trained["model_run_id"]).all()
+    with pytest.raises(RetailError, match="customer_training_snapshots was not read"):
+        churn.fit_and_score(None, features, config, Decision(True, True, "test"), registered)
 
 
 def test_backfill_model_is_registered_but_not_promoted(tracking_uri: str) -> None:
