@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from models_py.settings import AS_OF_DATE_ENV, WAREHOUSE_ENV, Settings
@@ -42,6 +43,7 @@ class DbtSession:
 
         # DuckDB creates the file but not its folder.
         self.settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        _release_other_warehouse(self.settings.warehouse_path)
         os.environ.update(self.settings.dbt_env())
         # For this invocation only: a later one in this process must not inherit it.
         users_date = os.environ.get(AS_OF_DATE_ENV)
@@ -76,6 +78,28 @@ class DbtSession:
             else:
                 os.environ[AS_OF_DATE_ENV] = users_date
         return DbtOutcome(bool(result.success), _failed_nodes(result.result))
+
+
+_warehouse_in_use: list[Path] = []  # the warehouse dbt-duckdb's DuckDB instance in this process has open
+
+
+def _release_other_warehouse(warehouse: Path) -> None:
+    """Close dbt-duckdb's DuckDB instance if it has another warehouse open.
+
+    dbt-duckdb keeps one instance per process and reuses it while the profile's
+    credentials are equal. The profile names the warehouse by file name (above),
+    so a second warehouse in the same process (the next date of a backtest) had
+    equal credentials, and its build wrote into the first warehouse's file.
+    """
+    warehouse = warehouse.resolve()
+    if _warehouse_in_use and _warehouse_in_use[0] != warehouse:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
+    _warehouse_in_use[:] = [warehouse]
 
 
 # dbt unit tests check the project's SQL on hand-made rows, not the data: they run in

@@ -60,3 +60,29 @@ def test_as_of_date_is_set_for_one_invocation_and_the_users_value_comes_back(
     assert after_dated == "2011-01-01"
     assert after_second is None
     assert dbt_runner.AS_OF_DATE_ENV == AS_OF_DATE_ENV
+
+
+def test_two_warehouses_in_one_process_each_get_their_own_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The profile names the warehouse by file name, so both have equal dbt-duckdb credentials: the
+    second seed must still land in the second file (a two-date backtest wrote into the first)."""
+    import duckdb
+
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    warehouses = [tmp_path / name / "retail.duckdb" for name in ("first", "second")]
+    for warehouse, seed in zip(warehouses, ("rfm_segments", "exclusion_rules"), strict=True):
+        monkeypatch.setenv("RETAIL_WAREHOUSE", str(warehouse))
+        outcome = DbtSession(Settings.from_env()).invoke(["seed", "--select", seed, "--log-level", "none"])
+        assert outcome.success
+
+    dbt_runner._release_other_warehouse(tmp_path / "elsewhere.duckdb")  # close the second file to read it
+    seeds = ("rfm_segments", "exclusion_rules")
+    for warehouse, seed, other in zip(warehouses, seeds, reversed(seeds), strict=True):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            tables = {row[0] for row in con.execute("select table_name from duckdb_tables()").fetchall()}
+        finally:
+            con.close()
+        assert seed in tables and other not in tables, (warehouse, tables)
