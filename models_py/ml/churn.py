@@ -65,9 +65,8 @@ ENSEMBLE_MEMBERS: tuple[ChurnCandidate, ...] = ("logistic", "xgboost")
 
 def make_classifier(name: ChurnCandidate, config: ChurnConfig, positive_share: float) -> Any:
     if name == "ensemble":
-        members = ENSEMBLE_MEMBERS
         return VotingClassifier(
-            [(member, make_classifier(member, config, positive_share)) for member in members], voting="soft"
+            [(member, make_classifier(member, config, positive_share)) for member in ENSEMBLE_MEMBERS], voting="soft"
         )
     if name == "logistic":
         # Newton-Cholesky: a few exact steps for many rows and few features, where L-BFGS

@@ -20,12 +20,12 @@ ChurnCandidate = Literal["logistic", "xgboost", "ensemble"]
 # an absolute URI beside the warehouse instead.
 DEFAULT_TRACKING_URI = "sqlite:///warehouse/mlflow.db"
 
-# Shared by the churn classifier and the LTV regressor: shallow trees, slow
-# learning and row/column subsampling suit a few thousand customers.
 # XGBoost's threads: one. A lone fit on two cores takes 0.55x the time with both (the
 # same trees), but dbt runs two models at once and the tests three workers: with all
 # cores, OpenMP's spin-waiting made the model unit tests 2.5x slower (21 s -> 52 s).
-XGB_THREADS: int | None = 1
+XGB_THREADS = 1
+# Shared by the churn classifier and the LTV regressor: shallow trees, slow
+# learning and row/column subsampling suit a few thousand customers.
 XGB_TREE_PARAMS: dict[str, float | int] = {
     "n_estimators": 300,
     "max_depth": 3,
