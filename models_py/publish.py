@@ -200,6 +200,7 @@ def publish_build(session: duckdb.DuckDBPyConnection, warehouse_path: str, publi
             return session.execute(f"select * from {MANIFEST_TABLE}").df()
         return session.execute(MANIFEST_SELECT, [None, None, None, [], []]).df()
     publication = publish_from(session, warehouse, target)
+    record_tested_loads(session)
     return session.execute(
         MANIFEST_SELECT,
         [
@@ -210,6 +211,19 @@ def publish_build(session: duckdb.DuckDBPyConnection, warehouse_path: str, publi
             list(publication.row_counts.values()),
         ],
     ).df()
+
+
+def record_tested_loads(session: duckdb.DuckDBPyConnection) -> None:
+    """After a complete build that ran every data test, all passing (else this node is skipped):
+    main.tested_loads holds the highest load id those tests covered. The next build's
+    line-level tests check only the loads after it (dbt macro tested_through_load_id)."""
+    if not session.execute("select runs_every_data_test from main.dbt_build_scope").fetchone()[0]:
+        return
+    session.execute(
+        "create or replace table main.tested_loads as "
+        "select coalesce(max(load_id), 0) as tested_through_load_id "
+        "from intermediate.int_transaction_lines_classified"
+    )
 
 
 def connect_published(published_path: Path) -> duckdb.DuckDBPyConnection:

@@ -30,7 +30,7 @@ AS_OF_DATE_ENV = "RETAIL_AS_OF_DATE"
 SPARK_DIR_ENV = "RETAIL_SPARK_DIR"
 DEFAULT_UPLOAD_LIMIT_MB = 200
 # DuckDB's own default is 80% of RAM; at 50M rows a build then takes ~19 GB.
-# Capped, it spills to warehouse/*.tmp instead. profiles.yml has the same default.
+# Within this budget it spills to warehouse/*.tmp instead. profiles.yml has the same default.
 DEFAULT_MEMORY_LIMIT = "6GB"
 DEFAULT_WAREHOUSE = Path("warehouse") / "retail.duckdb"
 
@@ -77,7 +77,8 @@ class Settings:
         Largest share of rows whose date or numbers may fail to parse before a
         load is refused (the rows are kept in raw with a reason either way).
     memory_limit:
-        DuckDB memory limit for ingest and dbt (e.g. ``6GB``); beyond it DuckDB spills to disk.
+        Memory budget of a process (e.g. ``6GB``), for ingest and dbt: DuckDB gets 75% of it
+        (``warehouse.DUCKDB_SHARE``) and spills to disk beyond that.
     tracking_uri:
         MLflow store: ``MLFLOW_TRACKING_URI``, else a SQLite file beside the warehouse.
     published_path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,8 @@ from models_py.errors import RetailError
 def connect(
     path: Path, *, read_only: bool = False, memory_limit: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse file (creating its folder), closing it on exit."""
+    """Open the warehouse file (creating its folder), closing it on exit; ``memory_limit`` is
+    the process's budget (``set_memory_limit``)."""
     path = Path(path)
     if read_only and not path.exists():
         raise RetailError(f"warehouse {path} does not exist yet; run `retail build` first")
@@ -38,12 +40,32 @@ def connect(
         con.close()
 
 
-def set_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
-    """Cap DuckDB's memory (it spills to disk beyond it), with a clear error for a bad value."""
+# RETAIL_DUCKDB_MEMORY_LIMIT is the memory budget of a whole process: DuckDB gets this share
+# of it, the rest is for what runs beside it (the Python models' frames: about 1 GB at 100x
+# the real data). profiles.yml takes the same share for dbt's connections.
+DUCKDB_SHARE = 0.75
+_MEMORY = re.compile(r"\s*([0-9]+(?:[.][0-9]+)?)\s*([a-zA-Z]+)\s*")
+
+
+def duckdb_memory_limit(budget: str) -> str:
+    """DuckDB's cap for a process with memory ``budget`` (e.g. ``6GB`` -> ``4.5GB``), in its unit."""
+    match = _MEMORY.fullmatch(budget)
+    if match is None:
+        raise RetailError(
+            f"invalid memory limit {budget!r} (RETAIL_DUCKDB_MEMORY_LIMIT); use a number and a unit, e.g. 6GB or 500MB"
+        )
+    return f"{float(match.group(1)) * DUCKDB_SHARE:.3g}{match.group(2)}"
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, budget: str) -> None:
+    """Cap DuckDB at its share of the process's memory ``budget`` (it spills to disk beyond it)."""
+    limit = duckdb_memory_limit(budget)
     try:
-        con.execute("set memory_limit = ?", [memory_limit])
+        con.execute("set memory_limit = ?", [limit])
     except duckdb.Error:
-        raise RetailError(f"invalid DuckDB memory limit {memory_limit!r}; use e.g. 6GB or 500MB") from None
+        raise RetailError(
+            f"invalid memory limit {budget!r} (RETAIL_DUCKDB_MEMORY_LIMIT); use a number and a unit, e.g. 6GB or 500MB"
+        ) from None
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -214,7 +214,7 @@ def fit_and_score(
     snapshots = training_snapshots(snapshots)
     validate_frame(snapshots, name="customer_training_snapshots", required=(LABEL,))
     as_of_date = as_of_date_of(current)
-    sets = training_sets(snapshots, config.horizon_days, config.random_state, config.customers_per_snapshot)
+    sets = training_sets(snapshots, config.horizon_days, config.random_state)
     results = evaluate_candidates(sets.fit, sets.validation, config)
     best = max(results, key=lambda result: (result.metrics["pr_auc"], result.metrics["roc_auc"]))
     labels = sets.validation[LABEL].astype(int).to_numpy()

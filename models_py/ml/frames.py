@@ -19,8 +19,14 @@ import pyarrow as pa
 _CONVERTERS = ("toPandas", "to_pandas", "df")
 
 
-def to_pandas(frame: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """``frame`` (optionally only ``columns``, selected in the engine before the transfer) as pandas."""
+def to_pandas(frame: Any, columns: Sequence[str] | None = None, where: str | None = None) -> pd.DataFrame:
+    """``frame`` as pandas: only the rows matching the SQL condition ``where`` and only ``columns``
+    (both optional), filtered and selected in the engine before the transfer."""
+    if where is not None:
+        if isinstance(frame, pa.Table):
+            frame = frame.to_pandas()
+        # pandas' query reads a plain comparison the way SQL does; engines take the SQL itself.
+        frame = frame.query(where) if isinstance(frame, pd.DataFrame) else frame.filter(where)
     if columns is not None and isinstance(frame, pa.Table):
         frame = frame.select(list(columns))
     elif columns is not None and not isinstance(frame, pd.DataFrame) and hasattr(frame, "select"):

@@ -124,7 +124,7 @@ def fit_and_score(
             as_of_date=as_of_date,
         )
     snapshots = training_snapshots(snapshots)
-    sets = training_sets(snapshots, config.horizon_days, config.random_state, config.customers_per_snapshot)
+    sets = training_sets(snapshots, config.horizon_days, config.random_state)
     metrics = evaluate(sets.fit, sets.validation, config)
     final = fit_regressor(sets.refit, config)
     purchase_models = PurchaseModels.fit(current, config.horizon_days, config.random_state)

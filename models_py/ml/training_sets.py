@@ -14,15 +14,17 @@ fit on its own population, as the customers at as_of_date get theirs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from models_py.errors import RetailError
 from models_py.ml.bgnbd import PurchaseModels
 from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, validate_frame
+from models_py.ml.frames import to_pandas
 
 MIN_ROWS = 50
+SAMPLE_RANK = "training_sample_rank"
 SNAPSHOT_COLUMNS = (
     CUSTOMER_ID,
     "snapshot_role",
@@ -64,35 +66,19 @@ def training_snapshots(snapshots: pd.DataFrame | None) -> pd.DataFrame:
     return snapshots
 
 
-def capped(snapshots: pd.DataFrame, customers_per_snapshot: int) -> pd.DataFrame:
-    """At most ``customers_per_snapshot`` customers of each snapshot (0: all): those with the
-    smallest hash of their id, so the sample is the same in every run and, as far as the
-    snapshots share customers, at every cutoff."""
-    if customers_per_snapshot <= 0:
-        return snapshots
-    keys = pd.DataFrame(
-        {
-            "as_of_date": snapshots["as_of_date"].to_numpy(),
-            "hash": pd.util.hash_pandas_object(snapshots[CUSTOMER_ID], index=False).to_numpy(),
-            "customer_id": snapshots[CUSTOMER_ID].to_numpy(),
-        }
-    ).sort_values(["as_of_date", "hash", "customer_id"], kind="stable")
-    first = keys.groupby("as_of_date", sort=False).cumcount() < customers_per_snapshot
-    keep = np.zeros(len(snapshots), dtype=bool)
-    keep[keys.index[first.to_numpy()]] = True
-    return snapshots[keep]
+def read_training_sample(snapshots: Any, customers_per_snapshot: int) -> pd.DataFrame:
+    """The engine's customer_training_snapshots as pandas, at most ``customers_per_snapshot``
+    customers per snapshot (0: all): its ``training_sample_rank`` (by a hash of the id, so the
+    same customers at every cutoff) filtered in the engine. At 100x the real data the filter
+    moves 1.3M rows into Python instead of 4M."""
+    where = f"{SAMPLE_RANK} <= {int(customers_per_snapshot)}" if customers_per_snapshot > 0 else None
+    return to_pandas(snapshots, where=where)
 
 
-def training_sets(
-    snapshots: pd.DataFrame, horizon_days: int, random_state: int, customers_per_snapshot: int = 0
-) -> TrainingSets:
-    """Split the snapshots by role, add each snapshot's purchase-model features, check the sizes.
-
-    ``customers_per_snapshot`` > 0 trains on that many customers per snapshot at most (``capped``).
-    """
+def training_sets(snapshots: pd.DataFrame, horizon_days: int, random_state: int) -> TrainingSets:
+    """Split the snapshots by role, add each snapshot's purchase-model features, check the sizes."""
     validate_frame(snapshots, name="customer_training_snapshots", required=SNAPSHOT_COLUMNS)
     validate_frame(snapshots, name="customer_training_snapshots", required=(), unique=[CUSTOMER_ID, "as_of_date"])
-    snapshots = capped(snapshots, customers_per_snapshot)
     roles = {
         role: _with_own_purchase_features(snapshots[snapshots["snapshot_role"] == role], horizon_days, random_state)
         for role in ("fit", "validation")

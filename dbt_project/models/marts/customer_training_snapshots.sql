@@ -1,5 +1,17 @@
+{{ config(
+    materialized=('table' if target.type == 'spark' else 'incremental'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ clear_training_snapshots_when_needed() }}",
+) }}
+{#- Rebuilt only when churn or LTV retrains (macro training_snapshots_needed);
+    Spark builds no retraining plan (its models are SQL only): a table there. -#}
+-- depends_on: {{ ref('retraining_plan') }}
 {%- set churn_horizon = var('churn_horizon_days') | int -%}
 {%- set ltv_horizon = var('ltv_horizon_days') | int -%}
+{%- if not training_snapshots_needed() %}
+select * from {{ this }} where 1 = 0
+{%- else %}
 with
 
 -- as_of_date once, then every cutoff from it: on Spark each scalar subquery
@@ -127,7 +139,14 @@ labelled as (
         coalesce(future_activity.future_orders, 0) = 0 as is_churned,
         snapshot_features.as_of_date,
         snapshot_features.first_ordered_at,
-        snapshot_features.last_ordered_at
+        snapshot_features.last_ordered_at,
+        -- The training sample's order (var training_customers_per_snapshot): by a hash of
+        -- the id, so the models read the first N rows of each snapshot in the engine and
+        -- the same customers are sampled at every cutoff they appear in.
+        cast(row_number() over (
+            partition by snapshot_features.as_of_date
+            order by {{ dbt.hash('snapshot_features.customer_id') }}, snapshot_features.customer_id
+        ) as {{ dbt.type_bigint() }}) as training_sample_rank
     from snapshot_features
     left join future_activity
         on snapshot_features.customer_id = future_activity.customer_id
@@ -138,3 +157,4 @@ labelled as (
 )
 
 select * from labelled
+{%- endif %}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -112,6 +113,23 @@ def test_dbt_build_demo_features_cover_every_customer_once(demo_build: Workspace
 
     assert customers == distinct == dimension
     assert (as_of - last_order).days == 1  # type: ignore[operator]
+
+
+def test_dbt_build_demo_training_sample_rank_orders_each_snapshot_by_the_md5_of_the_id(
+    demo_build: Workspace,
+) -> None:
+    con = duckdb.connect(str(demo_build.warehouse), read_only=True)
+    try:
+        ranks = con.execute(
+            "select customer_id, as_of_date, training_sample_rank from marts.customer_training_snapshots"
+        ).df()
+    finally:
+        con.close()
+    ranks["md5"] = [hashlib.md5(customer.encode()).hexdigest() for customer in ranks["customer_id"]]
+    expected = ranks.sort_values(["as_of_date", "md5", "customer_id"]).groupby("as_of_date").cumcount() + 1
+
+    assert ranks["as_of_date"].nunique() > 1
+    assert (ranks["training_sample_rank"] == expected.reindex(ranks.index)).all()
 
 
 # Every column except run ids and wall-clock times, which differ between any two builds.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.integration
 
 MARTS = ("marts.data_quality", "marts.fct_orders", "marts.dim_customers", "marts.customer_features")
 CLASSIFIED = "intermediate.int_transaction_lines_classified"
+INCREMENTAL = (CLASSIFIED, "intermediate.int_order_parts", "intermediate.int_customer_first_purchases")
 # The marts only (cautious: tests that also read unselected models, such as drift, are left out).
 BUILD_MARTS = ("build", "--select", "+marts", "--indirect-selection", "cautious")
 
@@ -53,14 +55,14 @@ def test_incremental_builds_over_batches_equal_a_full_refresh(tmp_path: Path) ->
     for batch in batches[1:]:
         workspace.run("ingest", "--append", batch, check=True)
         workspace.run(*BUILD_MARTS, *WITHOUT_DATA_TESTS, check=True)
-    incremental = table_state(workspace, (*MARTS, CLASSIFIED))
+    incremental = table_state(workspace, (*MARTS, *INCREMENTAL))
     workspace.run(*BUILD_MARTS, *WITHOUT_DATA_TESTS, check=True)
-    rerun = table_state(workspace, (*MARTS, CLASSIFIED))
+    rerun = table_state(workspace, (*MARTS, *INCREMENTAL))
     workspace.run(*BUILD_MARTS, "--full-refresh", check=True)
-    full = table_state(workspace, (*MARTS, CLASSIFIED))
+    full = table_state(workspace, (*MARTS, *INCREMENTAL))
 
     assert rerun == incremental, "a second build without new data changed the marts"
-    for table in (*MARTS, CLASSIFIED):
+    for table in (*MARTS, *INCREMENTAL):
         assert incremental[table] == full[table], f"{table}: incremental differs from --full-refresh"
     # The late rows were processed, not skipped: every source row is in the marts' accounting.
     raw_rows = workspace.scalar("select count(*) from raw.transactions")
@@ -86,11 +88,11 @@ def test_incremental_build_after_a_replacing_load_starts_over(tmp_path: Path) ->
 
     workspace.run("ingest", batches[2], check=True)  # replaces both loads
     workspace.run(*BUILD_MARTS, check=True)
-    incremental = table_state(workspace, (*MARTS, CLASSIFIED))
+    incremental = table_state(workspace, (*MARTS, *INCREMENTAL))
     workspace.run(*BUILD_MARTS, "--full-refresh", check=True)
 
     assert workspace.scalar(f"select count(distinct load_id) from {CLASSIFIED}") == 1
-    assert incremental == table_state(workspace, (*MARTS, CLASSIFIED))
+    assert incremental == table_state(workspace, (*MARTS, *INCREMENTAL))
 
 
 def test_late_rows_on_the_same_as_of_date_make_later_segment_versions(demo_build: Workspace, tmp_path: Path) -> None:
@@ -106,3 +108,45 @@ def test_late_rows_on_the_same_as_of_date_make_later_segment_versions(demo_build
 
     moves = workspace.scalar("select count(*) from reporting.segment_transitions where moved_on = ?", [as_of])
     assert moves > 0, "the late rows moved some customers, recorded as later versions of the same date"
+
+
+def compiled_test(workspace: Workspace, name_start: str) -> str:
+    """The SQL the last dbt invocation ran for the data test whose name starts with ``name_start``."""
+    results = json.loads((workspace.root / "target" / "run_results.json").read_text())["results"]
+    prefix = f"test.retail_retention.{name_start}"
+    return next(result["compiled_code"] for result in results if result["unique_id"].startswith(prefix))
+
+
+def test_a_scheduled_build_tests_only_the_new_loads_lines_and_still_fails_on_them(
+    demo_build: Workspace, tmp_path: Path
+) -> None:
+    """The line-level tests of a build after a published one read only the loads after the published
+    build's (load 1 here): a duplicated source row in the new load fails the build; once it is gone the
+    build passes and publishes, and the next build would start after load 2."""
+    workspace = copy_workspace(demo_build, tmp_path / "workspace")
+    assert workspace.scalar("select tested_through_load_id from main.tested_loads") == 1
+    batch = tmp_path / "batch.csv"
+    workspace.run("demo-data", "--rows", "2000", "--seed", "11", "--out", batch, check=True)
+    workspace.run("ingest", "--append", batch, check=True)
+    con = duckdb.connect(str(workspace.warehouse))
+    duplicate = "from raw.transactions where _load_id = 2 and _source_row_number = 1"
+    con.execute(f"insert into raw.transactions select * {duplicate}")
+    con.close()
+
+    failed = workspace.run("build")
+
+    assert failed.returncode != 0
+    assert "Failure in test source_unique_key_columns_retail_transactions__load_id___source_row_number" in (
+        failed.stdout
+    )
+    assert "where _load_id > 1" in compiled_test(workspace, "source_unique_key_columns_retail_transactions")
+
+    con = duckdb.connect(str(workspace.warehouse))
+    con.execute(f"create temp table kept as select distinct * {duplicate}")
+    con.execute(f"delete {duplicate}")
+    con.execute("insert into raw.transactions select * from kept")
+    con.close()
+    workspace.run("build", check=True)
+
+    assert "where load_id > 1" in compiled_test(workspace, "unique_stg_retail__transactions_transaction_line_id")
+    assert workspace.scalar("select tested_through_load_id from main.tested_loads") == 2

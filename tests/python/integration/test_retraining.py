@@ -57,12 +57,14 @@ def test_max_age_policy_scores_with_the_champion_until_it_is_too_old(tmp_path: P
     workspace.run("ingest", data, check=True)
     policy = ("--vars", "{retrain_policy: max_age, retrain_max_age_days: 45}")
 
+    latest_cutoff = "select cast(max(as_of_date) as varchar) from marts.customer_training_snapshots"
+
     workspace.run("build", "--as-of-date", "2011-09-01", *policy, *WITHOUT_DATA_TESTS, check=True)
-    first = versions(workspace)
+    first, first_cutoff = versions(workspace), workspace.scalar(latest_cutoff)
     workspace.run("build", "--as-of-date", "2011-10-01", *policy, *WITHOUT_DATA_TESTS, check=True)
-    reused, reused_plan = versions(workspace), plan(workspace)
+    reused, reused_plan, reused_cutoff = versions(workspace), plan(workspace), workspace.scalar(latest_cutoff)
     workspace.run("build", "--as-of-date", "2011-10-20", *policy, *WITHOUT_DATA_TESTS, check=True)
-    aged_plan = plan(workspace)
+    aged_plan, aged_cutoff = plan(workspace), workspace.scalar(latest_cutoff)
     workspace.run("build", "--as-of-date", "2011-08-01", *policy, check=True)
     backfill_plan, backfill = plan(workspace), versions(workspace)
 
@@ -74,6 +76,8 @@ def test_max_age_policy_scores_with_the_champion_until_it_is_too_old(tmp_path: P
     }
     assert reused == first, "30 days later the champion still scores"
     assert not any(retrain for retrain, _ in reused_plan.values())
+    # The training snapshots (validation cutoff as_of_date - 90 days) are rebuilt only to retrain.
+    assert (first_cutoff, reused_cutoff, aged_cutoff) == ("2011-06-03", "2011-06-03", "2011-07-22")
     assert all(retrain and "49 days old" in reason for retrain, reason in aged_plan.values())
     assert all(retrain and "backfill" in reason for retrain, reason in backfill_plan.values())
     assert {version for _, version, _ in backfill} == {3}

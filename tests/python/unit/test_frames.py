@@ -20,6 +20,11 @@ class SparkLike:
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
         self.selected: tuple[str, ...] | None = None
+        self.condition: str | None = None
+
+    def filter(self, condition: str) -> SparkLike:
+        self.condition = condition
+        return SparkLike(self.frame.query(condition))
 
     def select(self, *columns: str) -> SparkLike:
         self.selected = columns
@@ -41,6 +46,8 @@ class SparkLike:
 def test_every_engine_frame_becomes_the_same_pandas_frame(make: Any) -> None:
     pd.testing.assert_frame_equal(to_pandas(make(EXPECTED)), EXPECTED)
     pd.testing.assert_frame_equal(to_pandas(make(EXPECTED), ["monetary"]), EXPECTED[["monetary"]])
+    filtered = to_pandas(make(EXPECTED), ["customer_id"], where="frequency >= 2 and monetary < 5")
+    assert filtered["customer_id"].tolist() == ["b"]
 
 
 def test_a_duckdb_relation_is_converted_and_projected_in_duckdb() -> None:
@@ -51,14 +58,17 @@ def test_a_duckdb_relation_is_converted_and_projected_in_duckdb() -> None:
         pd.testing.assert_frame_equal(
             to_pandas(relation, ["frequency", "customer_id"]), EXPECTED[["frequency", "customer_id"]]
         )
+        assert to_pandas(relation, where="frequency >= 2")["customer_id"].tolist() == ["b"]
     finally:
         con.close()
 
 
-def test_columns_are_selected_in_the_engine_before_the_transfer() -> None:
+def test_rows_and_columns_are_chosen_in_the_engine_before_the_transfer() -> None:
     source = SparkLike(EXPECTED)
     to_pandas(source, ["customer_id"])
     assert source.selected == ("customer_id",)
+    to_pandas(source, where="frequency >= 2")
+    assert source.condition == "frequency >= 2"
 
 
 def test_an_unknown_object_names_its_type_and_the_methods_tried() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +17,7 @@ from models_py.ml.features import design_matrix
 from models_py.ml.purchase_forecast import forecast
 from models_py.ml.retraining import RETRAIN, Decision, trains
 from models_py.ml.tracking import champion, model_metrics_table, run_params
-from models_py.ml.training_sets import capped, training_sets, with_purchase_features
+from models_py.ml.training_sets import read_training_sample, training_sets, with_purchase_features
 from tests.python.unit.synthetic import customer_features, training_snapshots
 
 
@@ -42,9 +43,9 @@ def test_design_matrix_has_no_missing_values_and_logs_money() -> None:
     np.testing.assert_allclose(matrix["bgnbd_probability_alive"], purchase_models.bgnbd.probability_alive(features))
 
 
-def test_capped_keeps_the_same_customers_per_snapshot_whatever_the_row_order() -> None:
-    """At most N customers per snapshot: those with the smallest hash of their id, whatever order
-    DuckDB returned the rows in; 0 keeps every row."""
+def test_the_training_sample_is_the_first_ranks_of_each_snapshot_read_in_duckdb() -> None:
+    """At most N customers per snapshot: the rows whose training_sample_rank is at most N, whatever
+    order the rows are in; 0 keeps every row."""
     snapshots = pd.concat(
         [
             customer_features(300, seed=1, as_of_date="2011-06-12"),
@@ -52,19 +53,24 @@ def test_capped_keeps_the_same_customers_per_snapshot_whatever_the_row_order() -
         ],
         ignore_index=True,
     )
+    snapshots["training_sample_rank"] = snapshots.groupby("as_of_date").cumcount() + 1
     shuffled = snapshots.sample(frac=1, random_state=3)
+    con = duckdb.connect()
+    try:
+        kept = read_training_sample(con.from_df(shuffled), 120)
+        everyone = read_training_sample(con.from_df(shuffled), 0)
+    finally:
+        con.close()
 
-    kept, kept_shuffled = capped(snapshots, 120), capped(shuffled, 120)
-
-    assert capped(snapshots, 0) is snapshots
     assert kept.groupby(kept["as_of_date"].astype(str)).size().to_dict() == {"2011-06-12": 120, "2011-09-10": 80}
-    pairs = set(zip(kept["customer_id"], kept["as_of_date"], strict=True))
-    assert pairs == set(zip(kept_shuffled["customer_id"], kept_shuffled["as_of_date"], strict=True))
-    # Every kept customer of the capped snapshot hashes below every dropped one.
-    first = snapshots[snapshots["as_of_date"].astype(str) == "2011-06-12"]
-    hashes = pd.Series(pd.util.hash_pandas_object(first["customer_id"], index=False).to_numpy(), first["customer_id"])
-    chosen = set(kept.loc[kept["as_of_date"].astype(str) == "2011-06-12", "customer_id"])
-    assert hashes[list(chosen)].max() < hashes.drop(list(chosen)).min()
+    assert set(zip(kept["customer_id"], kept["as_of_date"].astype(str), strict=True)) == set(
+        zip(
+            snapshots.loc[snapshots["training_sample_rank"] <= 120, "customer_id"],
+            snapshots.loc[snapshots["training_sample_rank"] <= 120, "as_of_date"].astype(str),
+            strict=True,
+        )
+    )
+    assert len(everyone) == len(snapshots)
 
 
 def test_training_sets_stack_snapshots_by_role_and_fit_purchase_models_per_snapshot() -> None:

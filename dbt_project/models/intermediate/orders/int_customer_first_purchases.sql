@@ -1,16 +1,33 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized=incremental_by_load(),
+    unique_key='customer_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    pre_hook="{{ reset_after_replacing_load('last_load_id') }}",
+) }}
 {#- A customer's distinct products at a cutoff are the products first bought
     before it: this counts them per first-purchase time, so the features join
-    these rows (about one per order) to their cutoffs instead of every line. -#}
+    these rows (about one per order) to their cutoffs instead of every line.
+    Incremental: a customer's rows are recomputed from all their lines whenever
+    a new load brings a kept line for them (a late line can move a first
+    purchase earlier). -#}
 with
 
 kept_lines as (
     select
         customer_id,
         product_id,
-        ordered_at
+        ordered_at,
+        load_id
     from {{ ref('int_purchase_lines_kept') }}
     where product_id is not null
+    {%- if is_incremental() %}
+        and customer_id in (
+            select customer_id
+            from {{ ref('int_purchase_lines_kept') }}
+            where load_id > {{ processed_load_watermark('last_load_id') }}
+        )
+    {%- endif %}
 ),
 
 customer_products as (
@@ -29,6 +46,22 @@ first_purchases as (
         count(*) as new_products
     from customer_products
     group by customer_id, first_ordered_at
+),
+
+-- The highest load among each customer's lines: the incremental watermark.
+customer_loads as (
+    select
+        customer_id,
+        max(load_id) as last_load_id
+    from kept_lines
+    group by customer_id
 )
 
-select * from first_purchases
+select
+    first_purchases.customer_id,
+    first_purchases.first_ordered_at,
+    first_purchases.new_products,
+    customer_loads.last_load_id
+from first_purchases
+inner join customer_loads
+    on first_purchases.customer_id = customer_loads.customer_id

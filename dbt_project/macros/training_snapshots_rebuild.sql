@@ -1,0 +1,30 @@
+{#- customer_training_snapshots is rebuilt only in a build where churn or LTV
+    retrains (ml.retraining_plan): between retrainings it keeps the rows the
+    champions were trained on, and a build that scores with them skips the
+    work (37 s of a 170 s scheduled build at 100x the real data). -#}
+
+{#- Whether this build needs fresh snapshots: always outside an incremental
+    DuckDB run (first build, --full-refresh, Spark, unit tests) and when no
+    plan was built (a build of the SQL layer alone). -#}
+{% macro training_snapshots_needed() -%}
+    {%- if not execute or target.type == 'spark' or not is_incremental() -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {%- set plan = adapter.get_relation(
+        database=ref('retraining_plan').database,
+        schema=ref('retraining_plan').schema,
+        identifier=ref('retraining_plan').identifier) -%}
+    {%- if plan is none -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {%- set retraining = run_query(
+        "select count(*) from " ~ plan ~ " where family in ('churn', 'ltv') and retrain") -%}
+    {{- return(retraining.columns[0].values()[0] > 0) -}}
+{%- endmacro %}
+
+{#- Pre-hook: the old snapshots go when new ones are built. -#}
+{% macro clear_training_snapshots_when_needed() -%}
+    {%- if is_incremental() and training_snapshots_needed() -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
