@@ -4,9 +4,16 @@
     rows are picked up like any other.
 
     processed_load_watermark(column): the highest load id the model holds, 0
-    when empty. -#}
+    when empty or when the table has no such column yet (a model that was a
+    plain table in an earlier version of the project: it is then rebuilt). -#}
 {% macro processed_load_watermark(column='load_id') -%}
-    (select coalesce(max({{ column }}), 0) from {{ this }})
+    {%- set held = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
+        if execute else [column] -%}
+    {%- if column | lower in held -%}
+        (select coalesce(max({{ column }}), 0) from {{ this }})
+    {%- else -%}
+        0
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Pre-hook of the incremental models: when a replacing load (`retail

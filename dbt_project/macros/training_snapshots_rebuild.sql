@@ -4,10 +4,17 @@
     work (37 s of a 170 s scheduled build at 100x the real data). -#}
 
 {#- Whether this build needs fresh snapshots: always outside an incremental
-    DuckDB run (first build, --full-refresh, Spark, unit tests) and when no
-    plan was built (a build of the SQL layer alone). -#}
+    DuckDB run (first build, --full-refresh, Spark, unit tests), when no plan
+    was built (a build of the SQL layer alone) and when the table's columns are
+    not the model's (a new version of the project: append_new_columns then adds
+    the new ones to the emptied table; a dropped column stays, and the table is
+    rebuilt every time, until a --full-refresh). -#}
 {% macro training_snapshots_needed() -%}
     {%- if not execute or target.type == 'spark' or not is_incremental() -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {%- set held = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if held | sort != model.columns.keys() | map('lower') | sort -%}
         {{- return(true) -}}
     {%- endif -%}
     {%- set plan = adapter.get_relation(

@@ -1,7 +1,7 @@
 {{ config(
     materialized=('table' if target.type == 'spark' else 'incremental'),
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ clear_training_snapshots_when_needed() }}",
 ) }}
 {#- Rebuilt only when churn or LTV retrains (macro training_snapshots_needed);

@@ -1,5 +1,5 @@
 {{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
+    materialized=incremental_by_load(),
     unique_key='order_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',

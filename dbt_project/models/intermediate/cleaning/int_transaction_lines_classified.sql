@@ -1,5 +1,5 @@
 {{ config(
-    materialized=('table' if target.type == 'spark' else 'incremental'),
+    materialized=incremental_by_load(),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ reset_after_replacing_load() }}",

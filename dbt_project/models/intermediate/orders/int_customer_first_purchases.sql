@@ -2,7 +2,7 @@
     materialized=incremental_by_load(),
     unique_key='customer_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ reset_after_replacing_load('last_load_id') }}",
 ) }}
 {#- A customer's distinct products at a cutoff are the products first bought
@@ -10,7 +10,10 @@
     these rows (about one per order) to their cutoffs instead of every line.
     Incremental: a customer's rows are recomputed from all their lines whenever
     a new load brings a kept line for them (a late line can move a first
-    purchase earlier). -#}
+    purchase earlier).
+    Upgrading from its table version, last_load_id arrives empty
+    (append_new_columns): the watermark reads 0 and the first incremental run
+    recomputes every row. -#}
 with
 
 kept_lines as (

@@ -2,7 +2,7 @@
     materialized=incremental_by_load(),
     unique_key='order_id',
     incremental_strategy='delete+insert',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ reset_after_replacing_load('last_load_id') }}",
 ) }}
 {#- Kept purchase lines summed per order, timestamp and country: the rows the
@@ -11,7 +11,10 @@
     themselves to twelve cutoffs made 450M rows at 100x the real data. Sums and
     counts, never averages, so any set of parts adds up to what its lines give.
     Incremental like fct_orders: an order's parts are recomputed from all its
-    lines whenever a new load brings a kept line for it. -#}
+    lines whenever a new load brings a kept line for it.
+    Upgrading from its table version, last_load_id arrives empty
+    (append_new_columns): the watermark reads 0 and the first incremental run
+    recomputes every row. -#}
 with
 
 kept_lines as (
