@@ -48,13 +48,11 @@ _MEMORY = re.compile(r"\s*([0-9]+(?:[.][0-9]+)?)\s*([a-zA-Z]+)\s*")
 
 
 def duckdb_memory_limit(budget: str) -> str:
-    """DuckDB's cap for a process with memory ``budget`` (e.g. ``6GB`` -> ``4.5GB``), in its unit."""
+    """DuckDB's cap for a process with memory ``budget`` (e.g. ``6GB`` -> ``4.50GB``), in its unit."""
     match = _MEMORY.fullmatch(budget)
     if match is None:
-        raise RetailError(
-            f"invalid memory limit {budget!r} (RETAIL_DUCKDB_MEMORY_LIMIT); use a number and a unit, e.g. 6GB or 500MB"
-        )
-    return f"{float(match.group(1)) * DUCKDB_SHARE:.3g}{match.group(2)}"
+        raise _invalid_budget(budget)
+    return f"{float(match.group(1)) * DUCKDB_SHARE:.2f}{match.group(2)}"
 
 
 def set_memory_limit(con: duckdb.DuckDBPyConnection, budget: str) -> None:
@@ -63,9 +61,13 @@ def set_memory_limit(con: duckdb.DuckDBPyConnection, budget: str) -> None:
     try:
         con.execute("set memory_limit = ?", [limit])
     except duckdb.Error:
-        raise RetailError(
-            f"invalid memory limit {budget!r} (RETAIL_DUCKDB_MEMORY_LIMIT); use a number and a unit, e.g. 6GB or 500MB"
-        ) from None
+        raise _invalid_budget(budget) from None
+
+
+def _invalid_budget(budget: str) -> RetailError:
+    return RetailError(
+        f"invalid memory limit {budget!r} (RETAIL_DUCKDB_MEMORY_LIMIT); use a number and a unit, e.g. 6GB or 500MB"
+    )
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

@@ -28,7 +28,8 @@ def duckdb_setting(limit: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("budget", "share"), [("6GB", "4.5GB"), ("500MB", "375MB"), (" 2 GiB ", "1.5GiB"), ("4.5GB", "3375MB")]
+    ("budget", "share"),
+    [("6GB", "4.5GB"), ("500MB", "375MB"), (" 2 GiB ", "1.5GiB"), ("4.5GB", "3375MB"), ("20000MB", "15GB")],
 )
 def test_duckdb_gets_three_quarters_of_the_budget(budget: str, share: str, tmp_path: Path) -> None:
     with connect(tmp_path / "retail.duckdb", memory_limit=budget) as con:
@@ -41,7 +42,7 @@ def test_dbt_profile_gives_duckdb_the_same_share(monkeypatch: pytest.MonkeyPatch
     memory_limit = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())["retail_retention"]["outputs"]["dev"][
         "settings"
     ]["memory_limit"]
-    for budget in ("6GB", "500MB", "2GiB", "10GB"):
+    for budget in ("6GB", "500MB", "2GiB", "10GB", "20000MB"):
         monkeypatch.setenv("RETAIL_DUCKDB_MEMORY_LIMIT", budget)
         set_invocation_context(dict(os.environ))
         rendered = ProfileRenderer({}).render_value(memory_limit)
