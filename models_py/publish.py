@@ -217,7 +217,8 @@ def record_tested_loads(session: duckdb.DuckDBPyConnection) -> None:
     """After a complete build that ran every data test, all passing (else this node is skipped):
     main.tested_loads holds the highest load id those tests covered. The next build's
     line-level tests check only the loads after it (dbt macro tested_through_load_id)."""
-    if not session.execute("select runs_every_data_test from main.dbt_build_scope").fetchone()[0]:
+    scope = session.execute("select runs_every_data_test from main.dbt_build_scope").fetchone()
+    if scope is None or not scope[0]:
         return
     session.execute(
         "create or replace table main.tested_loads as "

@@ -6,6 +6,7 @@ definitions independently of the SQL, then every customer's features are compare
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import duckdb
@@ -340,6 +341,9 @@ def test_real_data_training_snapshots_match_pandas_features_and_labels(
             columns=["snapshot_role", "stack_index"]
         )
         expected = pandas_features(lines, cutoff).join(pandas_training_labels(lines, cutoff, as_of))
+        # The training sample's order: customers by the MD5 of their id.
+        md5 = pd.Series({customer: hashlib.md5(customer.encode()).hexdigest() for customer in expected.index})
+        expected["training_sample_rank"] = md5.rank(method="first").astype("int64")
 
         assert_features_match(expected, snapshot)
         assert 0.2 < expected["is_churned"].mean() < 0.8  # both labels are common: the check is not vacuous
