@@ -16,6 +16,18 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- touched_by_new_loads(key): the condition keeping the rows of every `key`
+    (order_id, customer_id) a load after the model's watermark brings a kept
+    purchase line for: the incremental models that recompute a key from all
+    its lines (delete+insert on that key). -#}
+{% macro touched_by_new_loads(key, watermark_column='last_load_id') -%}
+    {{ key }} in (
+        select {{ key }}
+        from {{ ref('int_purchase_lines_kept') }}
+        where load_id > {{ processed_load_watermark(watermark_column) }}
+    )
+{%- endmacro %}
+
 {#- Pre-hook of the incremental models: when a replacing load (`retail
     ingest` without --append) arrived after the model's last processed load,
     the rows it holds may be gone from raw, so empty the model and let the

@@ -23,11 +23,7 @@ purchase_lines as (
         load_id
     from {{ ref('int_purchase_lines_kept') }}
     {%- if is_incremental() %}
-    where order_id in (
-        select order_id
-        from {{ ref('int_purchase_lines_kept') }}
-        where load_id > {{ processed_load_watermark('last_load_id') }}
-    )
+    where {{ touched_by_new_loads('order_id') }}
     {%- endif %}
 ),
 

@@ -25,11 +25,7 @@ kept_lines as (
     from {{ ref('int_purchase_lines_kept') }}
     where product_id is not null
     {%- if is_incremental() %}
-        and customer_id in (
-            select customer_id
-            from {{ ref('int_purchase_lines_kept') }}
-            where load_id > {{ processed_load_watermark('last_load_id') }}
-        )
+        and {{ touched_by_new_loads('customer_id') }}
     {%- endif %}
 ),
 
