@@ -7,13 +7,16 @@
     when empty or when the table has no such column yet (a model that was a
     plain table in an earlier version of the project: it is then rebuilt). -#}
 {% macro processed_load_watermark(column='load_id') -%}
-    {%- set held = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
-        if execute else [column] -%}
-    {%- if column | lower in held -%}
+    {%- if not execute or column | lower in held_columns() -%}
         (select coalesce(max({{ column }}), 0) from {{ this }})
     {%- else -%}
         0
     {%- endif -%}
+{%- endmacro %}
+
+{#- The lower-case column names the model's existing table holds. -#}
+{% macro held_columns() -%}
+    {{- return(adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) -}}
 {%- endmacro %}
 
 {#- touched_by_new_loads(key): the condition keeping the rows of every `key`

@@ -13,14 +13,10 @@
     {%- if not execute or target.type == 'spark' or not is_incremental() -%}
         {{- return(true) -}}
     {%- endif -%}
-    {%- set held = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if held | sort != model.columns.keys() | map('lower') | sort -%}
+    {%- if held_columns() | sort != model.columns.keys() | map('lower') | sort -%}
         {{- return(true) -}}
     {%- endif -%}
-    {%- set plan = adapter.get_relation(
-        database=ref('retraining_plan').database,
-        schema=ref('retraining_plan').schema,
-        identifier=ref('retraining_plan').identifier) -%}
+    {%- set plan = load_cached_relation(ref('retraining_plan')) -%}
     {%- if plan is none -%}
         {{- return(true) -}}
     {%- endif -%}
