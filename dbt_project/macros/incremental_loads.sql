@@ -3,15 +3,36 @@
     highest one a model has processed are new, whatever their dates: late
     rows are picked up like any other.
 
-    processed_load_watermark(column): the highest load id the model holds, 0
-    when empty or when the table has no such column yet (a model that was a
-    plain table in an earlier version of the project: it is then rebuilt). -#}
+    processed_load_watermark(column): the highest load id the model holds, as
+    a literal read at run time (a subquery in the filter kept DuckDB from
+    pruning the old loads' row groups: 17 s instead of 1 s to classify a day
+    at 100x); 0 when the model is empty, when its table has no such column
+    yet (a model that was a plain table in an earlier version of the
+    project), or when a replacing load arrived after it (the pre-hook below
+    empties the model, which is then rebuilt from scratch). -#}
 {% macro processed_load_watermark(column='load_id') -%}
-    {%- if not execute or column | lower in held_columns() -%}
-        (select coalesce(max({{ column }}), 0) from {{ this }})
-    {%- else -%}
-        0
+    {%- if not execute or column | lower not in held_columns() -%}
+        {{- return(0) -}}
     {%- endif -%}
+    {%- set query -%}
+        select case when {{ replaced_after(held_load_max(column)) }} then 0 else held end
+        from (select {{ held_load_max(column) }} as held) as watermark
+    {%- endset -%}
+    {{- return(run_query(query).columns[0].values()[0] | int) -}}
+{%- endmacro %}
+
+{% macro held_load_max(column) -%}
+    (select coalesce(max({{ column }}), 0) from {{ this }})
+{%- endmacro %}
+
+{#- Whether a replacing load arrived after load `load_id`. -#}
+{% macro replaced_after(load_id) -%}
+    exists (
+        select 1
+        from {{ source('retail', 'loads') }}
+        where mode = 'replace'
+            and load_id > {{ load_id }}
+    )
 {%- endmacro %}
 
 {#- The lower-case column names the model's existing table holds. -#}
@@ -38,12 +59,7 @@
 {% macro reset_after_replacing_load(column='load_id') -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where exists (
-            select 1
-            from {{ source('retail', 'loads') }}
-            where mode = 'replace'
-                and load_id > {{ processed_load_watermark(column) }}
-        )
+        where {{ replaced_after(held_load_max(column)) }}
     {%- endif -%}
 {%- endmacro %}
 

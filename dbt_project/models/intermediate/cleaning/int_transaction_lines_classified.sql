@@ -14,6 +14,8 @@
 {%- set new_loads_only -%}
     {%- if is_incremental() %}
     where load_id > {{ processed_load_watermark() }}
+    {%- else %}
+    where true
     {%- endif %}
 {%- endset %}
 
@@ -64,10 +66,8 @@ new_line_keys as (
 new_product_codes as (
     select distinct product_code
     from {{ ref('stg_retail__transactions') }}
-    where product_code is not null
-    {%- if is_incremental() %}
-        and load_id > {{ processed_load_watermark() }}
-    {%- endif %}
+    {{- new_loads_only }}
+        and product_code is not null
 ),
 
 non_product_codes as (
