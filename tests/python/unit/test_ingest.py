@@ -101,6 +101,22 @@ def test_ingest_shop_export_with_quantity_mapping(tmp_path: Path, warehouse: Pat
     assert rows["order_total"].isna().all()
 
 
+def test_datetime_format_of_a_large_file_is_read_from_rows_spread_over_it(
+    tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Above the scan size, every n-th row is read: the day-first dates that settle the format
+    # come only at the end of this file, so a sample of its first rows would pick month-first.
+    monkeypatch.setattr("models_py.ingest.loading._FORMAT_SCAN_ROWS", 10)
+    ambiguous = [f"T{n},C-1,SKU,1,1.00,{n % 12 + 1:02d}/01/2024" for n in range(150)]
+    day_first = [f"T{n},C-1,SKU,1,1.00,{n % 15 + 13}/02/2024" for n in range(150, 200)]
+    source = write_csv(tmp_path / "long.csv", "TxnID,ClientNumber,SKU,Units,Price,PurchaseDate", ambiguous + day_first)
+
+    result = ingest_file(source, warehouse, parse_mapping(SHOP_MAPPING, "map"))
+
+    assert result.datetime_format == "%d/%m/%Y"
+    assert result.bad_rows == 0
+
+
 def test_ingest_shop_export_with_order_total_mapping(tmp_path: Path, warehouse: Path) -> None:
     source = write_csv(
         tmp_path / "totals.csv",
@@ -166,6 +182,7 @@ def test_ingest_parquet_casts_typed_columns_to_text(tmp_path: Path, warehouse: P
     assert rows["quantity"].tolist() == ["3", "4"]
     assert rows["order_datetime"].tolist() == ["2011-01-02 03:04:05", "2011-01-03 00:00:00"]
     assert rows["_parse_error"].isna().all()
+    assert rows["_source_row_number"].tolist() == [1, 2]
 
 
 @pytest.mark.parametrize(
