@@ -13,6 +13,7 @@ three + the rest is the logit above.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -45,52 +46,70 @@ def _count(value: float, noun: str) -> str:
     return f"{value:,.0f} {noun}{'' if round(value) == 1 else 's'}"
 
 
-def _recency(row: Mapping[str, Any]) -> str:
-    usual = row["avg_interpurchase_days"]
-    if pd.isna(usual):
-        return f"no order for {_count(row['recency_days'], 'day')}, after a single order"
-    quiet = f"no order for {_count(row['recency_days'], 'day')}"
-    if usual < 1:
-        return f"{quiet}; their orders used to come less than a day apart"
-    return f"{quiet}, {row['recency_days'] / usual:.1f}x their usual gap of {_count(usual, 'day')}"
+def _column(values: pd.DataFrame, name: str) -> list[float]:
+    return values[name].to_numpy(dtype=float, na_value=np.nan).tolist()
 
 
-def _frequency(row: Mapping[str, Any]) -> str:
-    return (
-        f"{_count(row['frequency'], 'order')} in {_count(row['tenure_days'], 'day')}, "
-        f"{row['orders_last_90d']:.0f} in the last 90 days"
-    )
+# Each describes many customers at once (a list, one text per row of ``values``): at 433k
+# customers, a dict and a call per row and rank cost 3.6 s of every scoring build.
+def _recency(values: pd.DataFrame) -> list[str]:
+    texts = []
+    for days, usual in zip(_column(values, "recency_days"), _column(values, "avg_interpurchase_days"), strict=True):
+        quiet = f"no order for {_count(days, 'day')}"
+        if math.isnan(usual):
+            texts.append(f"{quiet}, after a single order")
+        elif usual < 1:
+            texts.append(f"{quiet}; their orders used to come less than a day apart")
+        else:
+            texts.append(f"{quiet}, {days / usual:.1f}x their usual gap of {_count(usual, 'day')}")
+    return texts
 
 
-def _spend(row: Mapping[str, Any]) -> str:
-    return f"spent {row['monetary']:,.0f} in total, {row['avg_order_value']:,.0f} per order"
+def _frequency(values: pd.DataFrame) -> list[str]:
+    columns = (_column(values, name) for name in ("frequency", "tenure_days", "orders_last_90d"))
+    return [
+        f"{_count(orders, 'order')} in {_count(tenure, 'day')}, {recent:.0f} in the last 90 days"
+        for orders, tenure, recent in zip(*columns, strict=True)
+    ]
 
 
-def _trend(row: Mapping[str, Any]) -> str:
-    recent, prior = float(row["monetary_last_90d"]), float(row["monetary_prior_90d"])
-    if prior > 0:
-        change = (recent - prior) / prior
-        direction = "down" if change < 0 else "up"
-        return f"spend {direction} {abs(change):.0%} on the prior 90 days ({recent:,.0f} vs {prior:,.0f})"
-    if recent > 0:
-        return f"spent {recent:,.0f} in the last 90 days, nothing in the 90 before"
-    return "nothing spent in the last 180 days"
+def _spend(values: pd.DataFrame) -> list[str]:
+    columns = (_column(values, name) for name in ("monetary", "avg_order_value"))
+    return [
+        f"spent {total:,.0f} in total, {per_order:,.0f} per order" for total, per_order in zip(*columns, strict=True)
+    ]
 
 
-def _tenure(row: Mapping[str, Any]) -> str:
-    return f"first order {_count(row['tenure_days'], 'day')} ago"
+def _trend(values: pd.DataFrame) -> list[str]:
+    texts = []
+    for recent, prior in zip(_column(values, "monetary_last_90d"), _column(values, "monetary_prior_90d"), strict=True):
+        if prior > 0:
+            change = (recent - prior) / prior
+            direction = "down" if change < 0 else "up"
+            texts.append(f"spend {direction} {abs(change):.0%} on the prior 90 days ({recent:,.0f} vs {prior:,.0f})")
+        elif recent > 0:
+            texts.append(f"spent {recent:,.0f} in the last 90 days, nothing in the 90 before")
+        else:
+            texts.append("nothing spent in the last 180 days")
+    return texts
 
 
-def _returns(row: Mapping[str, Any]) -> str:
-    return (
-        f"returned {row['return_rate']:.0%} of what they bought ({_count(row['cancelled_orders'], 'cancelled order')})"
-    )
+def _tenure(values: pd.DataFrame) -> list[str]:
+    return [f"first order {_count(days, 'day')} ago" for days in _column(values, "tenure_days")]
+
+
+def _returns(values: pd.DataFrame) -> list[str]:
+    columns = (_column(values, name) for name in ("return_rate", "cancelled_orders"))
+    return [
+        f"returned {rate:.0%} of what they bought ({_count(cancelled, 'cancelled order')})"
+        for rate, cancelled in zip(*columns, strict=True)
+    ]
 
 
 # Correlated inputs pull against each other in a model (a high total spend can carry a positive
 # coefficient once order value and frequency are in): a reason is a factor, the sum of its inputs'
 # contributions, so offsetting parts cancel and the words describe what the factor is about.
-FACTORS: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, Any]], str]]] = {
+FACTORS: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], list[str]]]] = {
     "recency": (
         ("recency_days", "recency_to_interpurchase", "avg_interpurchase_days", "bgnbd_probability_alive"),
         _recency,
@@ -138,10 +157,15 @@ def factor_contributions(contributed: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _directed(texts: np.ndarray, contributions: np.ndarray) -> np.ndarray:
+    directions = np.where(contributions > 0, " (raises risk)", " (lowers risk)").astype(object)
+    return np.asarray(texts + directions, dtype=object)
+
+
 def in_words(factor: str, row: Mapping[str, Any], contribution: float) -> str:
     """One reason: the customer's own numbers, and which way they push the risk."""
-    direction = "raises" if contribution > 0 else "lowers"
-    return f"{FACTORS[factor][1](row)} ({direction} risk)"
+    texts = np.asarray(FACTORS[factor][1](pd.DataFrame([dict(row)])), dtype=object)
+    return str(_directed(texts, np.array([contribution]))[0])
 
 
 def top_reasons(estimator: Any, matrix: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
@@ -151,20 +175,18 @@ def top_reasons(estimator: Any, matrix: pd.DataFrame, values: pd.DataFrame) -> p
     factors = factor_contributions(contributed)
     amounts_all = factors.to_numpy()
     order = np.argsort(-amounts_all, axis=1, kind="stable")[:, :TOP_REASONS]
-    names = np.asarray(factors.columns)
-    rows = np.arange(len(matrix))
+    chosen = np.asarray(factors.columns)[order]
+    amounts = np.take_along_axis(amounts_all, order, axis=1)
+    # Each factor's words for the customers it is a top reason of (at most once per customer).
+    texts = np.empty(chosen.shape, dtype=object)
+    for factor, (_, describe) in FACTORS.items():
+        rows, ranks = np.nonzero(chosen == factor)
+        if len(rows):
+            texts[rows, ranks] = np.asarray(describe(values.iloc[rows]), dtype=object)
     out: dict[str, Any] = {"churn_logit_base": base}
-    chosen_total = np.zeros(len(matrix))
-    # Plain dicts, not iterrows: a Series per row and rank cost seconds per 10,000 customers.
-    described = [column for column in values.columns if column in FACTOR_INPUTS]
-    records = [dict(zip(described, row, strict=True)) for row in values[described].itertuples(index=False)]
     for rank in range(TOP_REASONS):
-        chosen, amounts = names[order[:, rank]], amounts_all[rows, order[:, rank]]
-        chosen_total += amounts
-        out[f"reason_{rank + 1}_factor"] = chosen
-        out[f"reason_{rank + 1}_contribution"] = amounts
-        out[f"reason_{rank + 1}_text"] = [
-            in_words(factor, row, amount) for factor, row, amount in zip(chosen, records, amounts, strict=True)
-        ]
-    out["other_reasons_contribution"] = amounts_all.sum(axis=1) - chosen_total
+        out[f"reason_{rank + 1}_factor"] = chosen[:, rank]
+        out[f"reason_{rank + 1}_contribution"] = amounts[:, rank]
+        out[f"reason_{rank + 1}_text"] = _directed(texts[:, rank], amounts[:, rank])
+    out["other_reasons_contribution"] = amounts_all.sum(axis=1) - amounts.sum(axis=1, dtype=float)
     return pd.DataFrame(out, index=matrix.index)

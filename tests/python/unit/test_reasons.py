@@ -67,6 +67,21 @@ def test_logistic_factor_contribution_is_the_sum_of_coefficient_times_standardis
         assert row["reason_1_contribution"] == pytest.approx(expected, rel=1e-6)
 
 
+def test_each_reason_text_describes_its_customer_its_factor_and_its_direction(data: tuple) -> None:
+    inputs, labels, matrix = data
+    model = make_classifier("logistic", ChurnConfig(), float(labels.mean())).fit(matrix, labels)
+    customers = inputs.index[:80]
+
+    reasons = top_reasons(model, matrix.loc[customers], inputs.loc[customers])
+
+    factors = reasons[[f"reason_{rank}_factor" for rank in (1, 2, 3)]].to_numpy()
+    assert len(set(factors.ravel())) >= 4, "too few factors among the reasons to test their placement"
+    for customer, row in reasons.iterrows():
+        for rank in (1, 2, 3):
+            factor, contribution = row[f"reason_{rank}_factor"], row[f"reason_{rank}_contribution"]
+            assert row[f"reason_{rank}_text"] == in_words(factor, inputs.loc[customer], contribution)
+
+
 def test_words_carry_the_customers_numbers() -> None:
     row = pd.Series(
         {
