@@ -12,3 +12,8 @@
         {{ training_cutoff(1) }}
     )
 {%- endmacro %}
+
+{#- Whether ml.drift_reference_features holds the features at that cutoff. -#}
+{% macro drift_reference_held() -%}
+    exists (select 1 from {{ this }} where as_of_date = ({{ drift_reference_cutoff() }}))
+{%- endmacro %}

@@ -2,14 +2,14 @@
     materialized=('table' if target.type == 'spark' else 'incremental'),
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ clear_training_snapshots_when_needed() }}",
+    pre_hook="{{ clear_when_rebuilt(['churn', 'ltv']) }}",
 ) }}
-{#- Rebuilt only when churn or LTV retrains (macro training_snapshots_needed);
+{#- Rebuilt only when churn or LTV retrains (macro rebuild_needed);
     Spark builds no retraining plan (its models are SQL only): a table there. -#}
 -- depends_on: {{ ref('retraining_plan') }}
 {%- set churn_horizon = var('churn_horizon_days') | int -%}
 {%- set ltv_horizon = var('ltv_horizon_days') | int -%}
-{%- if not training_snapshots_needed() %}
+{%- if not rebuild_needed(['churn', 'ltv']) %}
 select * from {{ this }} where 1 = 0
 {%- else %}
 with

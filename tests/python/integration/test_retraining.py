@@ -22,6 +22,11 @@ def plan(workspace: Workspace) -> dict[str, tuple[bool, str]]:
     return {str(family): (bool(retrain), str(reason)) for family, retrain, reason in rows}
 
 
+def reference_of(workspace: Workspace) -> tuple[object, ...]:
+    """The drift reference's cutoff and customer count."""
+    return workspace.query("select cast(max(as_of_date) as varchar), count(*) from ml.drift_reference_features")[0]
+
+
 def versions(workspace: Workspace) -> set[tuple[object, ...]]:
     return set(
         workspace.query(
@@ -60,11 +65,17 @@ def test_max_age_policy_scores_with_the_champion_until_it_is_too_old(tmp_path: P
     latest_cutoff = "select cast(max(as_of_date) as varchar) from marts.customer_training_snapshots"
 
     workspace.run("build", "--as-of-date", "2011-09-01", *policy, *WITHOUT_DATA_TESTS, check=True)
-    first, first_cutoff = versions(workspace), workspace.scalar(latest_cutoff)
+    first, first_cutoff, first_reference = versions(workspace), workspace.scalar(latest_cutoff), reference_of(workspace)
+    # One customer removed from the drift reference by hand stays missing for as long as the table is kept.
+    con = duckdb.connect(str(workspace.warehouse))
+    table = "ml.drift_reference_features"
+    con.execute(f"delete from {table} where customer_id = (select min(customer_id) from {table})")
+    con.close()
     workspace.run("build", "--as-of-date", "2011-10-01", *policy, *WITHOUT_DATA_TESTS, check=True)
     reused, reused_plan, reused_cutoff = versions(workspace), plan(workspace), workspace.scalar(latest_cutoff)
+    reused_reference = reference_of(workspace)
     workspace.run("build", "--as-of-date", "2011-10-20", *policy, *WITHOUT_DATA_TESTS, check=True)
-    aged_plan, aged_cutoff = plan(workspace), workspace.scalar(latest_cutoff)
+    aged_plan, aged_cutoff, aged_reference = plan(workspace), workspace.scalar(latest_cutoff), reference_of(workspace)
     workspace.run("build", "--as-of-date", "2011-08-01", *policy, check=True)
     backfill_plan, backfill = plan(workspace), versions(workspace)
 
@@ -78,6 +89,10 @@ def test_max_age_policy_scores_with_the_champion_until_it_is_too_old(tmp_path: P
     assert not any(retrain for retrain, _ in reused_plan.values())
     # The training snapshots (validation cutoff as_of_date - 90 days) are rebuilt only to retrain.
     assert (first_cutoff, reused_cutoff, aged_cutoff) == ("2011-06-03", "2011-06-03", "2011-07-22")
+    # So is the drift reference: kept (one customer short) while the champion scores, rebuilt at the
+    # new cutoff when churn retrains.
+    assert reused_reference == (first_reference[0], first_reference[1] - 1)
+    assert aged_reference[0] == "2011-07-22" and aged_reference[1] > first_reference[1]
     assert all(retrain and "49 days old" in reason for retrain, reason in aged_plan.values())
     assert all(retrain and "backfill" in reason for retrain, reason in backfill_plan.values())
     assert {version for _, version, _ in backfill} == {3}
