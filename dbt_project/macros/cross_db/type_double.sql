@@ -11,3 +11,12 @@
 {% macro spark__type_double() -%}
     double
 {%- endmacro %}
+
+{#- A number known at compile time (or none) as a double literal. -#}
+{% macro sql_double(value) -%}
+    {%- if value is none -%}
+        cast(null as {{ type_double() }})
+    {%- else -%}
+        cast({{ value }} as {{ type_double() }})
+    {%- endif -%}
+{%- endmacro %}
