@@ -355,13 +355,17 @@ def _read_source(
             casts = ", ".join(
                 f"cast({quote_identifier(name)} as varchar) as {quote_identifier(name)}" for name in columns
             )
-            # A view, not a copy: DuckDB keeps Parquet's dictionary-encoded columns as dictionaries,
-            # so parsing a date or number runs once per distinct value. Copied into a temp table
-            # they were parsed once per row (54M rows: 62 s to load instead of 25).
-            con.execute(
-                f"create or replace temp view _source_raw as select {casts}, file_row_number as {_ROW_COLUMN} "
-                f"from read_parquet({literal}, file_row_number = true)"
-            )
+            if "file_row_number" in (name.lower() for name in columns):
+                # DuckDB cannot add its row number beside a column of that name: copy, numbered by rowid.
+                con.execute(f"create or replace temp table _source_raw as select {casts} from read_parquet({literal})")
+            else:
+                # A view, not a copy: DuckDB keeps Parquet's dictionary-encoded columns as dictionaries,
+                # so parsing a date or number runs once per distinct value. Copied into a temp table
+                # they were parsed once per row (54M rows: 62 s to load instead of 25).
+                con.execute(
+                    f"create or replace temp view _source_raw as select {casts}, file_row_number as {_ROW_COLUMN} "
+                    f"from read_parquet({literal}, file_row_number = true)"
+                )
         else:
             frame = _read_excel(path)
             con.register("_excel_frame", frame)

@@ -185,6 +185,29 @@ def test_ingest_parquet_casts_typed_columns_to_text(tmp_path: Path, warehouse: P
     assert rows["_source_row_number"].tolist() == [1, 2]
 
 
+def test_ingest_parquet_with_its_own_file_row_number_column(tmp_path: Path, warehouse: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "TxnID": ["T1", "T2", "T3"],
+            "ClientNumber": ["C1", "C2", "C3"],
+            "SKU": ["S", "S", "S"],
+            "Units": ["1", "2", "x"],
+            "Price": ["1.0", "2.0", "3.0"],
+            "PurchaseDate": ["2024-01-01 10:00:00"] * 3,
+            "file_row_number": ["r9", "r8", "r7"],
+        }
+    )
+    path = tmp_path / "numbered.parquet"
+    frame.to_parquet(path)
+
+    result = ingest_file(path, warehouse, parse_mapping(SHOP_MAPPING, "map"), max_bad_share=0.5)
+
+    rows = raw_rows(warehouse)
+    assert result.rows == 3 and result.bad_rows == 1
+    assert rows["_source_row_number"].tolist() == [1, 2, 3]
+    assert rows["_parse_error"].tolist()[2] == "unparseable quantity"
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
