@@ -10,7 +10,8 @@ cancellation_lines as (
         line_amount,
         is_cancelled_order,
         ordered_at,
-        cancelled_at
+        cancelled_at,
+        load_id
     from {{ ref('int_transaction_lines_classified') }}
     where
         exclusion_reason = 'cancellation'
@@ -25,7 +26,8 @@ refunded_orders as (
         order_id,
         product_id,
         refunded_amount,
-        ordered_at
+        ordered_at,
+        load_id
     from {{ ref('int_transaction_lines_classified') }}
     where exclusion_reason is null and refunded_amount > 0
 ),
@@ -45,7 +47,8 @@ returns as (
         case
             when is_cancelled_order then coalesce(cancelled_at, ordered_at)
             else ordered_at
-        end as cancelled_at
+        end as cancelled_at,
+        load_id
     from cancellation_lines
     where line_amount < 0 or (is_cancelled_order and line_amount > 0)
     union all
@@ -58,7 +61,8 @@ returns as (
         product_id,
         cast(null as decimal(18, 3)) as returned_quantity,
         refunded_amount as returned_amount,
-        ordered_at as cancelled_at
+        ordered_at as cancelled_at,
+        load_id
     from refunded_orders
 )
 
