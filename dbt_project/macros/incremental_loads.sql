@@ -15,7 +15,7 @@
         {{- return(0) -}}
     {%- endif -%}
     {%- set query -%}
-        select case when {{ replaced_after(held_load_max(column)) }} then 0 else held end
+        select case when {{ replaced_after('watermark.held') }} then 0 else watermark.held end
         from (select {{ held_load_max(column) }} as held) as watermark
     {%- endset -%}
     {{- return(run_query(query).columns[0].values()[0] | int) -}}

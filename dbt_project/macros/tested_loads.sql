@@ -23,12 +23,7 @@
         coalesce((
             select max(tested.tested_through_load_id)
             from main.tested_loads as tested
-            where not exists (
-                select 1
-                from {{ source('retail', 'loads') }} as loads
-                where loads.mode = 'replace'
-                    and loads.load_id > tested.tested_through_load_id
-            )
+            where not {{ replaced_after('tested.tested_through_load_id') }}
         ), 0)
     {%- endif -%}
 {%- endmacro %}
