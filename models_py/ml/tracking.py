@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from models_py.errors import RetailError
+from models_py.ml.model_reader import load_local_model
 from models_py.ml.registry_reader import SQLITE_PREFIX, StoredVersion, open_store, sqlite_path
 from models_py.ml.retraining import Champion
 
@@ -310,6 +311,9 @@ def _stored(family: str, version: StoredVersion) -> Champion:
 def load_model(model: Champion, flavor: str, *, artifact: str = "model") -> Any:
     """The champion's fitted estimator (sklearn or xgboost flavor), or another model its run logged."""
     source = model.source if artifact == "model" else f"{model.source.rsplit('/', 1)[0]}/{artifact}"
+    local = load_local_model(source, flavor)
+    if local is not None:
+        return local
     if flavor == "xgboost":
         import mlflow.xgboost
 
