@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ipaddress
 import os
@@ -9,11 +10,11 @@ import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from models_py.dbt_runner import DbtOutcome, production_build, run_dbt
+from models_py.dbt_runner import DbtOutcome, production_build, release_warehouse, run_dbt
 from models_py.errors import RetailError
 from models_py.ingest.demo_data import DemoDataConfig, write_demo_data
 from models_py.ingest.loading import CURRENT_LOADS, ingest_file
@@ -565,6 +566,35 @@ def _run_dbt_or_exit(settings: Settings, args: list[str]) -> None:
 
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        _main()
+    except SystemExit as exit_:
+        _exit_now(exit_)
+    _exit_now(SystemExit(0))
+
+
+def _exit_now(exit_: SystemExit) -> NoReturn:
+    """Exit without the interpreter's shutdown, after doing what it would do.
+
+    Shutting down, the interpreter garbage-collects everything the command left
+    (dbt's manifest, Jinja, pandas, sklearn) several times over: about 1 s after a
+    build, for memory the process returns anyway. So the warehouse dbt had open is
+    closed, the exit handlers (log files, temporary folders) run and the output is
+    flushed here, and the process ends.
+    """
+    code = exit_.code
+    if code is not None and not isinstance(code, int):
+        click.echo(code, err=True)  # sys.exit("message") prints it and exits 1
+        code = 1
+    release_warehouse()
+    atexit._run_exitfuncs()  # what a normal exit runs first; there is no public name for it
+    with contextlib.suppress(OSError):  # a reader that went away (`retail ... | head`)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code or 0)
+
+
+def _main() -> None:
     try:
         cli.main(standalone_mode=False)
     except RetailError as error:

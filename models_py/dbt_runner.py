@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,13 +94,20 @@ def _release_other_warehouse(warehouse: Path) -> None:
     """
     warehouse = warehouse.resolve()
     if _warehouse_in_use and _warehouse_in_use[0] != warehouse:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-        with DuckDBConnectionManager._LOCK:
-            if DuckDBConnectionManager._ENV is not None:
-                DuckDBConnectionManager._ENV.close()
-                DuckDBConnectionManager._ENV = None
+        release_warehouse()
     _warehouse_in_use[:] = [warehouse]
+
+
+def release_warehouse() -> None:
+    """Close dbt-duckdb's DuckDB instance, if dbt opened one in this process (DuckDB checkpoints on close)."""
+    if "dbt.adapters.duckdb" not in sys.modules:
+        return
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
 
 
 # dbt unit tests check the project's SQL on hand-made rows, not the data: they run in
