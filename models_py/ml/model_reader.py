@@ -47,8 +47,8 @@ def load_local_model(source: str, flavor: str) -> Any | None:
         raise RetailError(
             f"the registered model's files are missing: {descriptor} does not exist. The model registry "
             "keeps the absolute folder a model was trained in, so a warehouse folder moved or copied after "
-            "training points at the old place: build from the original folder, or retrain here with "
-            "`retail build --vars '{retrain: true}'`"
+            "training points at the old place (new runs are logged there too): build in the original folder, "
+            "or start a new warehouse where you want it (`retail ingest` your data, then `retail build`)"
         )
     import yaml  # dbt's dependency; only MLflow's own file format needs it
 
