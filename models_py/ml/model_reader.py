@@ -17,19 +17,13 @@ import os
 import pickle
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from models_py.errors import RetailError
+from models_py.ml.registry_reader import local_folder
 
 _PICKLE_FORMATS = frozenset({"pickle", "cloudpickle"})
 _XGBOOST_CLASSES = frozenset({"xgboost.sklearn.XGBClassifier", "xgboost.sklearn.XGBRegressor"})
 _FALSE = frozenset({"false", "0", "no"})
-
-
-def local_model_folder(source: str) -> Path | None:
-    """The folder of a model logged to a ``file:`` URI; None for any other artifact store."""
-    uri = urlparse(source)
-    return Path(unquote(uri.path)) if uri.scheme == "file" else None
 
 
 def load_local_model(source: str, flavor: str) -> Any | None:
@@ -39,7 +33,7 @@ def load_local_model(source: str, flavor: str) -> Any | None:
     is a warehouse folder moved or copied after training (the registry keeps the
     absolute path it was trained at), which MLflow reports only as "No such artifact".
     """
-    folder = local_model_folder(source)
+    folder = local_folder(source)
     if folder is None or os.environ.get("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "").lower() in _FALSE:
         return None
     descriptor = folder / "MLmodel"

@@ -42,6 +42,12 @@ def sqlite_path(tracking_uri: str) -> Path | None:
     return Path(tracking_uri[len(SQLITE_PREFIX) :]) if tracking_uri.startswith(SQLITE_PREFIX) else None
 
 
+def local_folder(uri: str) -> Path | None:
+    """The folder of an artifact URI on local disk (``file:``); None for any other artifact store."""
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else None
+
+
 @contextmanager
 def open_store(tracking_uri: str) -> Iterator[StoreReader | None]:
     """A reader of the store, or None when MLflow's client must read it."""
@@ -115,5 +121,4 @@ class StoreReader:
         row = self.con.execute("select artifact_uri from runs where run_uuid = ?", (run_id,)).fetchone()
         if row is None:
             return None
-        uri = urlparse(str(row[0]))
-        return Path(unquote(uri.path)) if uri.scheme == "file" else None
+        return local_folder(str(row[0]))
