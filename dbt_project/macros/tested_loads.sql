@@ -4,8 +4,9 @@
 
     A test opts in with `config: {where: "load_id > __tested_through_load_id__"}`
     (on the raw source, `_load_id`). Load ids only grow, old loads' rows never
-    change in the load-incremental models, and transaction_line_id carries the
-    load id, so a key unique within each new load is unique in the table.
+    change in the load-incremental models, and the line keys carry the load id
+    (load_id, source_row_number), so a key unique within each new load is unique
+    in the table.
     `__tested_through_load_id__` becomes (main.dbt_build_scope, recorded at run
     start by record_build_scope):
     - the highest load id the last published build held (main.tested_loads,

@@ -148,6 +148,6 @@ def test_a_scheduled_build_tests_only_the_new_loads_lines_and_still_fails_on_the
     con.close()
     workspace.run("build", check=True)
 
-    assert "where load_id > 1" in compiled_test(workspace, "unique_stg_retail__transactions_transaction_line_id")
-    assert "where load_id > 1" in compiled_test(workspace, "unique_int_return_lines_attributed_transaction_line_id")
+    assert "where load_id > 1" in compiled_test(workspace, "unique_key_columns_stg_retail__transactions_load_id")
+    assert "where load_id > 1" in compiled_test(workspace, "unique_key_columns_int_return_lines_attributed_load_id")
     assert workspace.scalar("select tested_through_load_id from main.tested_loads") == 2

@@ -2,7 +2,7 @@ with
 
 classified_lines as (
     select
-        transaction_line_id,
+        {{ transaction_line_id('load_id', 'source_row_number') }} as transaction_line_id,
         customer_id,
         order_id,
         product_id,
@@ -11,7 +11,8 @@ classified_lines as (
         unit_price,
         line_amount,
         ordered_at,
-        load_id
+        load_id,
+        source_row_number
     from {{ ref('int_transaction_lines_classified') }}
     where exclusion_reason is null
 )

@@ -2,7 +2,7 @@ with
 
 cancellation_lines as (
     select
-        transaction_line_id,
+        {{ transaction_line_id('load_id', 'source_row_number') }} as transaction_line_id,
         customer_id,
         order_id,
         product_id,
@@ -11,7 +11,8 @@ cancellation_lines as (
         is_cancelled_order,
         ordered_at,
         cancelled_at,
-        load_id
+        load_id,
+        source_row_number
     from {{ ref('int_transaction_lines_classified') }}
     where
         exclusion_reason = 'cancellation'
@@ -21,13 +22,14 @@ cancellation_lines as (
 
 refunded_orders as (
     select
-        transaction_line_id,
+        {{ transaction_line_id('load_id', 'source_row_number') }} as transaction_line_id,
         customer_id,
         order_id,
         product_id,
         refunded_amount,
         ordered_at,
-        load_id
+        load_id,
+        source_row_number
     from {{ ref('int_transaction_lines_classified') }}
     where exclusion_reason is null and refunded_amount > 0
 ),
@@ -48,7 +50,8 @@ returns as (
             when is_cancelled_order then coalesce(cancelled_at, ordered_at)
             else ordered_at
         end as cancelled_at,
-        load_id
+        load_id,
+        source_row_number
     from cancellation_lines
     where line_amount < 0 or (is_cancelled_order and line_amount > 0)
     union all
@@ -62,7 +65,8 @@ returns as (
         cast(null as decimal(18, 3)) as returned_quantity,
         refunded_amount as returned_amount,
         ordered_at as cancelled_at,
-        load_id
+        load_id,
+        source_row_number
     from refunded_orders
 )
 

@@ -23,7 +23,6 @@ with
 
 transactions as (
     select
-        transaction_line_id,
         customer_id,
         order_id,
         product_id,
@@ -77,6 +76,33 @@ non_product_codes as (
     from {{ ref('non_product_stock_codes') }}
 ),
 
+{#- Ranking every line over the nine key columns sorted all 54M lines at 100x
+    (53 s of CPU, spilling to disk). A line whose key hash occurs once has no
+    copy, so only lines sharing a hash are ranked: a hash group-by plus a
+    window over about 2% of the lines. The hashes are read from staging
+    again rather than from the candidates below, which the engine would
+    otherwise materialise. -#}
+line_key_hashes as (
+    select {{ row_hash(duplicate_key) }} as key_hash
+    from {{ ref('stg_retail__transactions') }}
+    {{- new_loads_only }}
+    {%- if is_incremental() %}
+    union all
+    select {{ row_hash(duplicate_key) }} as key_hash
+    from {{ this }}
+    where coalesce(order_id, '') in (
+        select coalesce(order_id, '') from new_line_keys
+    )
+    {%- endif %}
+),
+
+repeated_key_hashes as (
+    select key_hash
+    from line_key_hashes
+    group by key_hash
+    having count(*) > 1
+),
+
 {#- Duplicate candidates: the new lines plus the processed lines of the same
     orders (a duplicate repeats the order id), ranked together. -#}
 duplicate_candidates as (
@@ -88,6 +114,7 @@ duplicate_candidates as (
         source_row_number,
         true as is_new
     from new_line_keys
+    where {{ row_hash(duplicate_key) }} in (select key_hash from repeated_key_hashes)
     {%- if is_incremental() %}
     union all
     select
@@ -101,6 +128,7 @@ duplicate_candidates as (
     where coalesce(order_id, '') in (
         select coalesce(order_id, '') from new_line_keys
     )
+        and {{ row_hash(duplicate_key) }} in (select key_hash from repeated_key_hashes)
     {%- endif %}
 ),
 
@@ -156,7 +184,6 @@ non_product_distinct_codes as (
 
 flagged as (
     select
-        transactions.transaction_line_id,
         transactions.customer_id,
         transactions.order_id,
         transactions.product_id,
@@ -201,7 +228,6 @@ flagged as (
 
 classified as (
     select
-        transaction_line_id,
         customer_id,
         order_id,
         product_id,

@@ -66,10 +66,7 @@ order_level_filled as (
 
 typed as (
     select
-        {{ dbt.concat([
-            dbt.safe_cast('_load_id', dbt.type_string()), "'-'",
-            dbt.safe_cast('_source_row_number', dbt.type_string())
-        ]) }} as transaction_line_id,
+        {{ transaction_line_id('_load_id', '_source_row_number') }} as transaction_line_id,
         -- Excel stores numeric ids as floats: 12346.0 and 12346 are one customer.
         -- [.] rather than a backslash: Spark reads '\.' in a string literal as '.', any character.
         nullif(regexp_replace(customer_id_text, '[.]0+$', ''), '')
