@@ -263,6 +263,28 @@ def test_silhouette_from_shared_sample_distances_equals_sklearn(silhouette_sampl
         assert quality["silhouette"] == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.parametrize("search_sample", [0, 500])
+def test_final_silhouette_is_sklearns_on_a_random_sample_of_all_customers(search_sample: int) -> None:
+    """The final labels' silhouette reuses the search's sample distances: it must be sklearn's
+    silhouette of those labels over silhouette_sample distinct customers of everyone (a sample of
+    the search sample when k was searched on a sample), and sklearn's own draw when nothing was sampled."""
+    from sklearn.metrics import silhouette_score
+
+    features = customer_features(900, seed=15)
+    config = SegmentationConfig(k_min=3, k_max=5, search_sample=search_sample, silhouette_sample=300)
+    result = segmentation.fit_segments(features, config)
+    space = segmentation.scaled_space(features)
+
+    searched = segmentation.search_rows(space, config)
+    customers = searched[segmentation.SilhouetteSample.of(space[searched], config).rows]
+    assert len(np.unique(customers)) == 300 and customers.max() < 900
+    expected = silhouette_score(space[customers], result.labels[customers])
+    assert result.metrics["silhouette"] == pytest.approx(expected, rel=1e-9)
+    if not search_sample:
+        drawn = silhouette_score(space, result.labels, sample_size=300, random_state=config.random_state)
+        assert result.metrics["silhouette"] == pytest.approx(drawn, rel=1e-9)
+
+
 @pytest.mark.parametrize("algorithm", ["minibatch_kmeans", "gmm", "dbscan"])
 def test_alternative_segmentation_algorithms(algorithm: str) -> None:
     features = customer_features(300, seed=11)
