@@ -57,6 +57,23 @@ def test_dbt_unit_tests_run_in_the_suite_not_in_each_build(demo_build: Workspace
     assert {row["status"] for row in ran} == {"pass"}
 
 
+def test_build_log_file_has_no_debug_lines_unless_asked(
+    demo_build: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt's debug events (every statement) cost ~2 ms per node: a build writes info lines to logs/dbt.log,
+    and DBT_LOG_LEVEL_FILE=debug brings them back."""
+    log = (demo_build.root / "logs" / "dbt.log").read_text()
+    assert "[info ]" in log and "Finished running" in log
+    assert "[debug]" not in log
+
+    copy = copy_workspace(demo_build, tmp_path / "copy")
+    copy.run("dbt", "seed", "--select", "rfm_segments", check=True)
+    assert "[debug]" not in (copy.root / "logs" / "dbt.log").read_text()
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    copy.run("dbt", "seed", "--select", "rfm_segments", check=True)
+    assert "[debug]" in (copy.root / "logs" / "dbt.log").read_text()
+
+
 def test_dbt_build_demo_creates_schemas_without_prefix(demo_build: Workspace) -> None:
     tables = set(demo_build.query("select table_schema, table_name from information_schema.tables"))
 

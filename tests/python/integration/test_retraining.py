@@ -55,7 +55,11 @@ def realised_churn(source: Path, customers: list[str], scored_on: str, horizon_d
     return [customer not in active for customer in customers]
 
 
-def test_max_age_policy_scores_with_the_champion_until_it_is_too_old(tmp_path: Path) -> None:
+def test_max_age_policy_scores_with_the_champion_until_it_is_too_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dbt's parse messages below are debug-level lines of logs/dbt.log.
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
     workspace = make_workspace(tmp_path)
     data = tmp_path / "demo.csv.gz"
     workspace.run("demo-data", "--rows", "40000", "--out", data, check=True)
