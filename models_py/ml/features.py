@@ -55,10 +55,18 @@ def validate_frame(
     missing = [column for column in required if column not in frame.columns]
     if missing:
         raise RetailError(f"{name}: missing column(s) {', '.join(missing)}; has {', '.join(frame.columns)}")
-    if unique and frame.duplicated(subset=list(unique)).any():
+    if unique and _has_duplicates(frame, list(unique)):
         raise RetailError(f"{name}: {', '.join(unique)} is not unique")
     if len(frame) < min_rows:
         raise RetailError(f"{name}: {len(frame)} rows, at least {min_rows} are needed to fit a model")
+
+
+def _has_duplicates(frame: pd.DataFrame, columns: list[str]) -> bool:
+    # One key column: Series.is_unique hashes it (0.03 s for 433k customer ids); duplicated()
+    # factorises the column first (0.19 s), and every scoring model checks its input.
+    if len(columns) == 1:
+        return not frame[columns[0]].is_unique
+    return bool(frame.duplicated(subset=columns).any())
 
 
 def as_of_date_of(frame: pd.DataFrame) -> str:

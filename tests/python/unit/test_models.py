@@ -13,7 +13,7 @@ from models_py.errors import RetailError
 from models_py.ml import churn, ltv, segmentation
 from models_py.ml.bgnbd import BgNbd, GammaGamma, PurchaseModels
 from models_py.ml.config import ChurnConfig, LtvConfig, SegmentationConfig
-from models_py.ml.features import design_matrix
+from models_py.ml.features import design_matrix, validate_frame
 from models_py.ml.purchase_forecast import forecast
 from models_py.ml.retraining import RETRAIN, Decision, trains
 from models_py.ml.tracking import champion, model_metrics_table, run_params
@@ -593,3 +593,33 @@ def test_churn_and_ltv_fit_the_spend_model_of_the_same_rows_once(
     sets = training_sets(snapshots, 90, 42)
     # Churn's contact economics and LTV's validation: one fit on the fit snapshots; LTV's refit: one more.
     assert fitted_rows == [len(sets.fit), len(sets.refit)]
+
+
+@pytest.mark.parametrize(
+    ("frame", "keys", "repeated"),
+    [
+        (pd.DataFrame({"customer_id": ["a", "b", "c"]}), ["customer_id"], False),
+        (pd.DataFrame({"customer_id": ["a", "b", "a"]}), ["customer_id"], True),
+        (pd.DataFrame({"customer_id": pd.Series(["a", None, None], dtype="string")}), ["customer_id"], True),
+        (
+            pd.DataFrame({"customer_id": ["a", "a"], "cutoff": ["2011-01-01", "2011-02-01"]}),
+            ["customer_id", "cutoff"],
+            False,
+        ),
+        (
+            pd.DataFrame({"customer_id": ["a", "a"], "cutoff": ["2011-01-01", "2011-01-01"]}),
+            ["customer_id", "cutoff"],
+            True,
+        ),
+    ],
+)
+def test_validate_frame_refuses_repeated_keys_of_one_or_several_columns(
+    frame: pd.DataFrame, keys: list[str], repeated: bool
+) -> None:
+    # pandas' own answer: a key value seen before (missing values equal, as in SQL's group by).
+    assert frame.duplicated(subset=keys).any() == repeated
+    if repeated:
+        with pytest.raises(RetailError, match=f"snapshots: {', '.join(keys)} is not unique"):
+            validate_frame(frame, name="snapshots", required=keys, unique=keys)
+    else:
+        validate_frame(frame, name="snapshots", required=keys, unique=keys)
