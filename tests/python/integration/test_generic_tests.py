@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.python.conftest import PROJECT_DIR
@@ -23,6 +24,7 @@ SEEDS = {
     "scores_bad.csv": SCORES_HEADER + "1,2011-01-01,0.1\n1,2011-01-01,1.5\n,2011-01-01,-0.2\n",
     "three_rows.csv": "id\n1\n2\n3\n",
     "two_rows.csv": "id\n1\n2\n",
+    "tiers.csv": "tier,stage\nhigh,new\nlow,\nlow,active\n",
 }
 PROPERTIES = """
 version: 2
@@ -35,6 +37,11 @@ seeds:
           arguments: {columns: [customer_id, as_of_date, churn_probability]}
       - row_count_matches:
           arguments: {compare_model: ref('three_rows')}
+      - value_between_columns:
+          arguments:
+            ranges:
+              churn_probability: {min_value: 0, max_value: 1}
+              customer_id: {min_value: 1, max_value: 2}
     columns:
       - name: churn_probability
         data_tests:
@@ -42,6 +49,22 @@ seeds:
               arguments: {min_value: 0, max_value: 1}
           - value_between:
               arguments: {min_value: 0}
+  - name: three_rows
+    columns:
+      - name: id
+        data_tests: [primary_key]
+  - name: tiers
+    data_tests:
+      - accepted_values_columns:
+          arguments:
+            values:
+              tier: [high, low]
+              stage: [new, active]
+      - accepted_values_columns:
+          arguments:
+            values:
+              tier: [high]
+              stage: [new, active, "it's"]
   - name: scores_bad
     data_tests:
       - unique_key_columns:
@@ -54,7 +77,19 @@ seeds:
           arguments: {columns: [as_of_date, churn_probability]}
       - row_count_matches:
           arguments: {compare_model: ref('two_rows')}
+      - value_between_columns:
+          arguments:
+            ranges:
+              customer_id: {min_value: 1}
+              churn_probability: {min_value: 0}
+      - value_between_columns:
+          arguments:
+            ranges:
+              customer_id: {max_value: 1}
+              churn_probability: {max_value: 2}
     columns:
+      - name: customer_id
+        data_tests: [primary_key]
       - name: churn_probability
         data_tests:
           - value_between:
@@ -103,15 +138,32 @@ def run_dbt(root: Path, command: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def test_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, int | None]]:
+def fixture_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_project(tmp_path_factory.mktemp("generic_tests"), PROPERTIES)
     run_dbt(root, "build")
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    return root
+
+
+@pytest.fixture(scope="module")
+def test_results(fixture_project: Path) -> dict[str, tuple[str, int | None]]:
+    results = json.loads((fixture_project / "target" / "run_results.json").read_text())["results"]
     return {
         result["unique_id"].split(".")[2]: (result["status"], result.get("failures"))
         for result in results
         if result["unique_id"].startswith("test.")
     }
+
+
+def failing_rows(root: Path, test_name: str) -> list[dict[str, object]]:
+    """The rows the data test ``test_name`` returned, by running its compiled SQL again."""
+    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    sql = next(result["compiled_code"] for result in results if result["unique_id"].split(".")[2] == test_name)
+    con = duckdb.connect(str(root / "fixture.duckdb"), read_only=True)
+    try:
+        frame = con.execute(sql).df()
+    finally:
+        con.close()
+    return [{key: int(value) for key, value in row.items()} for row in frame.to_dict("records")]
 
 
 def status_of(results: dict[str, tuple[str, int | None]], prefix: str) -> list[tuple[str, int | None]]:
@@ -141,8 +193,39 @@ def test_value_between_passes_in_range_and_fails_out_of_range(
     test_results: dict[str, tuple[str, int | None]],
 ) -> None:
     assert status_of(test_results, "value_between_scores_good") == [("pass", 0), ("pass", 0)]
+    # Two probabilities out of [0, 1] (1.5 and -0.2): one failing row counting them.
     bad = sorted(status_of(test_results, "value_between_scores_bad"))
-    assert bad == [("fail", 2), ("pass", 0)]
+    assert bad == [("fail", 1), ("pass", 0)]
+
+
+def test_value_between_columns_fails_when_any_listed_column_leaves_its_range(
+    test_results: dict[str, tuple[str, int | None]], fixture_project: Path
+) -> None:
+    good = [value for name, value in test_results.items() if name.startswith("value_between_columns_scores_good")]
+    assert good == [("pass", 0)]
+    bad = {name: value for name, value in test_results.items() if name.startswith("value_between_columns_scores_bad")}
+    # customer_id >= 1 holds (the null is skipped), churn_probability >= 0 does not (-0.2); the
+    # other test's bounds hold (customer_id <= 1, probabilities <= 2).
+    assert sorted(bad.values()) == [("fail", 1), ("pass", 0)]
+    failing = next(name for name, value in bad.items() if value[0] == "fail")
+    counts = failing_rows(fixture_project, failing)
+    assert counts == [{"customer_id_out_of_range": 0, "churn_probability_out_of_range": 1}]
+
+
+def test_accepted_values_columns_counts_other_values_per_column_and_lets_nulls_pass(
+    test_results: dict[str, tuple[str, int | None]], fixture_project: Path
+) -> None:
+    results = {name: value for name, value in test_results.items() if name.startswith("accepted_values_columns_tiers")}
+    # The first passes (the null stage passes); the second accepts only `high` tiers: two `low` rows.
+    assert sorted(results.values()) == [("fail", 1), ("pass", 0)]
+    failing = next(name for name, value in results.items() if value[0] == "fail")
+    assert failing_rows(fixture_project, failing) == [{"tier_other_values": 2, "stage_other_values": 0}]
+
+
+def test_primary_key_fails_on_a_repeated_or_null_key(test_results: dict[str, tuple[str, int | None]]) -> None:
+    assert status_of(test_results, "primary_key_three_rows_id") == [("pass", 0)]
+    # customer_id 1 twice, and one null: a row each.
+    assert status_of(test_results, "primary_key_scores_bad_customer_id") == [("fail", 2)]
 
 
 def test_value_between_rejects_inverted_bounds(tmp_path: Path) -> None:

@@ -1,0 +1,10 @@
+{#- primary_key: the column is unique and never null, in one query (dbt's
+    `unique` and `not_null` are a node and a scan each: 28 fewer tests in
+    every build). Fails with a row per repeated or null key value.
+    Example:
+      - name: customer_id
+        data_tests:
+          - primary_key -#}
+{% test primary_key(model, column_name) %}
+{{ test_unique_key_columns(model, [column_name]) }}
+{% endtest %}
