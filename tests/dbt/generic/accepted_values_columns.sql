@@ -21,28 +21,11 @@
             'accepted_values_columns on ' ~ column ~ ': give a non-empty list of values, got ' ~ accepted) }}
     {%- endif -%}
 {%- endfor %}
-with
-
-other_value_counts as (
-    select
-        {%- for column, accepted in values.items() %}
-        sum(case
-            when {{ column }} is null then 0
-            when {{ column }} in (
-                {%- for value in accepted -%}
-                '{{ value | string | replace("'", "''") }}'{{ ', ' if not loop.last }}
-                {%- endfor -%}
-            ) then 0
-            else 1
-        end) as {{ column }}_other_values{{ ',' if not loop.last }}
-        {%- endfor %}
-    from {{ model }}
-)
-
-select *
-from other_value_counts
-where
-    {%- for column in values %}
-    {{ 'or ' if not loop.first }}{{ column }}_other_values > 0
-    {%- endfor %}
+{%- set conditions = {} -%}
+{%- for column, accepted in values.items() -%}
+    {%- set quoted = [] -%}
+    {%- for value in accepted %}{% do quoted.append("'" ~ (value | string | replace("'", "''")) ~ "'") %}{% endfor -%}
+    {%- do conditions.update({column: column ~ ' is not null and ' ~ column ~ ' not in (' ~ quoted | join(', ') ~ ')'}) -%}
+{%- endfor %}
+{{ offending_row_counts(model, conditions, '_other_values') }}
 {% endtest %}

@@ -12,20 +12,9 @@
     {{ exceptions.raise_compiler_error(
         'not_null_columns: `columns` must be a non-empty list, got ' ~ columns) }}
 {%- endif %}
-with
-
-null_counts as (
-    select
-        {%- for column in columns %}
-        sum(case when {{ column }} is null then 1 else 0 end) as {{ column }}_nulls{{ ',' if not loop.last }}
-        {%- endfor %}
-    from {{ model }}
-)
-
-select *
-from null_counts
-where
-    {%- for column in columns %}
-    {{ 'or ' if not loop.first }}{{ column }}_nulls > 0
-    {%- endfor %}
+{%- set conditions = {} -%}
+{%- for column in columns -%}
+    {%- do conditions.update({column: column ~ ' is null'}) -%}
+{%- endfor %}
+{{ offending_row_counts(model, conditions, '_nulls') }}
 {% endtest %}

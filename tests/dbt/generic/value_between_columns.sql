@@ -30,29 +30,12 @@
             ~ ' is greater than max_value ' ~ max_value) }}
     {%- endif -%}
 {%- endfor %}
-with
-
-out_of_range_counts as (
-    select
-        {%- for column, bounds in ranges.items() %}
-        sum(case
-            when {{ column }} is null then 0
-            {%- if bounds.get('min_value') is not none %}
-            when {{ column }} < {{ bounds['min_value'] }} then 1
-            {%- endif %}
-            {%- if bounds.get('max_value') is not none %}
-            when {{ column }} > {{ bounds['max_value'] }} then 1
-            {%- endif %}
-            else 0
-        end) as {{ column }}_out_of_range{{ ',' if not loop.last }}
-        {%- endfor %}
-    from {{ model }}
-)
-
-select *
-from out_of_range_counts
-where
-    {%- for column in ranges %}
-    {{ 'or ' if not loop.first }}{{ column }}_out_of_range > 0
-    {%- endfor %}
+{%- set conditions = {} -%}
+{%- for column, bounds in ranges.items() -%}
+    {%- set outside = [] -%}
+    {%- if bounds.get('min_value') is not none %}{% do outside.append(column ~ ' < ' ~ bounds['min_value']) %}{% endif -%}
+    {%- if bounds.get('max_value') is not none %}{% do outside.append(column ~ ' > ' ~ bounds['max_value']) %}{% endif -%}
+    {%- do conditions.update({column: column ~ ' is not null and (' ~ outside | join(' or ') ~ ')'}) -%}
+{%- endfor %}
+{{ offending_row_counts(model, conditions, '_out_of_range') }}
 {% endtest %}

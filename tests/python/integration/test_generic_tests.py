@@ -115,6 +115,9 @@ def make_project(root: Path, properties: str) -> Path:
         (root / "seeds" / name).write_text(content)
     (root / "seeds" / "_seeds.yml").write_text(properties)
     shutil.copytree(PROJECT_DIR / "tests" / "dbt" / "generic", root / "tests" / "generic")
+    # The query the model-level column tests share.
+    (root / "macros").mkdir()
+    shutil.copy(PROJECT_DIR / "dbt_project" / "macros" / "offending_row_counts.sql", root / "macros")
     (root / "dbt_project.yml").write_text(
         "name: generic_tests_fixture\nversion: '1.0'\nconfig-version: 2\nprofile: fixture\n"
         "seed-paths: [seeds]\ntest-paths: [tests]\nmodel-paths: [models]\n"
