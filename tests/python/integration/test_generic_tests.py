@@ -52,7 +52,7 @@ seeds:
   - name: three_rows
     columns:
       - name: id
-        data_tests: [primary_key]
+        data_tests: [unique_not_null]
   - name: tiers
     data_tests:
       - accepted_values_columns:
@@ -89,7 +89,7 @@ seeds:
               churn_probability: {max_value: 2}
     columns:
       - name: customer_id
-        data_tests: [primary_key]
+        data_tests: [unique_not_null]
       - name: churn_probability
         data_tests:
           - value_between:
@@ -225,10 +225,10 @@ def test_accepted_values_columns_counts_other_values_per_column_and_lets_nulls_p
     assert failing_rows(fixture_project, failing) == [{"tier_other_values": 2, "stage_other_values": 0}]
 
 
-def test_primary_key_fails_on_a_repeated_or_null_key(test_results: dict[str, tuple[str, int | None]]) -> None:
-    assert status_of(test_results, "primary_key_three_rows_id") == [("pass", 0)]
+def test_unique_not_null_fails_on_a_repeated_or_null_key(test_results: dict[str, tuple[str, int | None]]) -> None:
+    assert status_of(test_results, "unique_not_null_three_rows_id") == [("pass", 0)]
     # customer_id 1 twice, and one null: a row each.
-    assert status_of(test_results, "primary_key_scores_bad_customer_id") == [("fail", 2)]
+    assert status_of(test_results, "unique_not_null_scores_bad_customer_id") == [("fail", 2)]
 
 
 def test_value_between_rejects_inverted_bounds(tmp_path: Path) -> None:
