@@ -77,7 +77,8 @@ def both_engines(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, P
     spark = _dbt_sql_layer(
         workspace, "spark", {**env, "RETAIL_SPARK_DIR": str(spark_dir), "RETAIL_SPARK_JAVA_OPTIONS": short_jvm}
     )
-    assert spark.returncode == 0, spark.stdout[-6000:]
+    # stderr holds the JVM's own messages (why a SparkContext shut down), stdout dbt's.
+    assert spark.returncode == 0, spark.stdout[-6000:] + "\n--- stderr ---\n" + spark.stderr[-4000:]
     assert "ERROR=0" in spark.stdout and "PASS=" in spark.stdout, spark.stdout[-3000:]
     return workspace, spark_dir / "tables"
 
