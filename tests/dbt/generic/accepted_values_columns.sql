@@ -15,14 +15,12 @@
     {{ exceptions.raise_compiler_error(
         'accepted_values_columns: `values` must map column names to lists of values, got ' ~ values) }}
 {%- endif -%}
+{%- set conditions = {} -%}
 {%- for column, accepted in values.items() -%}
     {%- if accepted is string or accepted is mapping or accepted | length == 0 -%}
         {{ exceptions.raise_compiler_error(
             'accepted_values_columns on ' ~ column ~ ': give a non-empty list of values, got ' ~ accepted) }}
     {%- endif -%}
-{%- endfor %}
-{%- set conditions = {} -%}
-{%- for column, accepted in values.items() -%}
     {%- set quoted = [] -%}
     {%- for value in accepted %}{% do quoted.append("'" ~ (value | string | replace("'", "''")) ~ "'") %}{% endfor -%}
     {%- do conditions.update({column: column ~ ' is not null and ' ~ column ~ ' not in (' ~ quoted | join(', ') ~ ')'}) -%}

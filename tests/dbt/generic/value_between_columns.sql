@@ -17,6 +17,7 @@
     {{ exceptions.raise_compiler_error(
         'value_between_columns: `ranges` must map column names to {min_value, max_value}, got ' ~ ranges) }}
 {%- endif -%}
+{%- set conditions = {} -%}
 {%- for column, bounds in ranges.items() -%}
     {%- set min_value = bounds.get('min_value') if bounds is mapping else none -%}
     {%- set max_value = bounds.get('max_value') if bounds is mapping else none -%}
@@ -29,12 +30,9 @@
             'value_between on ' ~ column ~ ': min_value ' ~ min_value
             ~ ' is greater than max_value ' ~ max_value) }}
     {%- endif -%}
-{%- endfor %}
-{%- set conditions = {} -%}
-{%- for column, bounds in ranges.items() -%}
     {%- set outside = [] -%}
-    {%- if bounds.get('min_value') is not none %}{% do outside.append(column ~ ' < ' ~ bounds['min_value']) %}{% endif -%}
-    {%- if bounds.get('max_value') is not none %}{% do outside.append(column ~ ' > ' ~ bounds['max_value']) %}{% endif -%}
+    {%- if min_value is not none %}{% do outside.append(column ~ ' < ' ~ min_value) %}{% endif -%}
+    {%- if max_value is not none %}{% do outside.append(column ~ ' > ' ~ max_value) %}{% endif -%}
     {%- do conditions.update({column: column ~ ' is not null and (' ~ outside | join(' or ') ~ ')'}) -%}
 {%- endfor %}
 {{ offending_row_counts(model, conditions, '_out_of_range') }}
