@@ -76,6 +76,23 @@ non_product_codes as (
     from {{ ref('non_product_stock_codes') }}
 ),
 
+{%- if is_incremental() %}
+{#- The processed lines of the orders the new lines belong to (a duplicate
+    repeats the order id): what new lines can be copies of. #}
+processed_line_keys as (
+    select
+        {%- for column in duplicate_key %}
+        {{ column }},
+        {%- endfor %}
+        load_id,
+        source_row_number
+    from {{ this }}
+    where coalesce(order_id, '') in (
+        select coalesce(order_id, '') from new_line_keys
+    )
+),
+{%- endif %}
+
 {#- Ranking every line over the nine key columns sorted all 54M lines at 100x
     (53 s of CPU, spilling to disk). A line whose key hash occurs once has no
     copy, so only lines sharing a hash are ranked: a hash group-by plus a
@@ -89,10 +106,7 @@ line_key_hashes as (
     {%- if is_incremental() %}
     union all
     select {{ row_hash(duplicate_key) }} as key_hash
-    from {{ this }}
-    where coalesce(order_id, '') in (
-        select coalesce(order_id, '') from new_line_keys
-    )
+    from processed_line_keys
     {%- endif %}
 ),
 
@@ -104,7 +118,7 @@ repeated_key_hashes as (
 ),
 
 {#- Duplicate candidates: the new lines plus the processed lines of the same
-    orders (a duplicate repeats the order id), ranked together. -#}
+    orders, ranked together. -#}
 duplicate_candidates as (
     select
         {%- for column in duplicate_key %}
@@ -124,11 +138,8 @@ duplicate_candidates as (
         load_id,
         source_row_number,
         false as is_new
-    from {{ this }}
-    where coalesce(order_id, '') in (
-        select coalesce(order_id, '') from new_line_keys
-    )
-        and {{ row_hash(duplicate_key) }} in (select key_hash from repeated_key_hashes)
+    from processed_line_keys
+    where {{ row_hash(duplicate_key) }} in (select key_hash from repeated_key_hashes)
     {%- endif %}
 ),
 
