@@ -87,6 +87,8 @@ class LiveBrowser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            # Its own process group: close() stops its helper processes too, before the profile goes.
+            start_new_session=True,
         )
         self._exit = contextlib.ExitStack()
         self._socket = self._connect()
@@ -151,7 +153,19 @@ class LiveBrowser:
         path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
 
     def close(self) -> None:
+        import os
+        import signal
+        import time
+
         self._exit.close()
         self._process.terminate()
         self._process.wait(timeout=30)
+        # Chromium's helpers can outlive the browser process and still write into the profile:
+        # removing it then failed with "Directory not empty" (a CI run). Stop the group, wait until empty.
+        deadline = time.monotonic() + 10
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+            while time.monotonic() < deadline:
+                os.killpg(self._process.pid, 0)
+                time.sleep(0.05)
         self._profile.cleanup()
