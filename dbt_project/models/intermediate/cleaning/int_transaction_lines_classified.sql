@@ -11,6 +11,8 @@
 
 {%- set duplicate_key = ['customer_id', 'order_id', 'ordered_at', 'product_id', 'description',
                          'quantity', 'unit_price', 'order_total', 'country'] %}
+{#- A line's key columns, and which line it is: what the duplicate check reads. #}
+{%- set line_key_columns = duplicate_key + ['load_id', 'source_row_number'] %}
 {%- set new_loads_only -%}
     {%- if is_incremental() %}
     where load_id > {{ processed_load_watermark() }}
@@ -53,11 +55,7 @@ transactions as (
     disk). The engine reads and parses only the columns each import needs. -#}
 new_line_keys as (
     select
-        {%- for column in duplicate_key %}
-        {{ column }},
-        {%- endfor %}
-        load_id,
-        source_row_number
+        {{ line_key_columns | join(',\n        ') }}
     from {{ ref('stg_retail__transactions') }}
     {{- new_loads_only }}
 ),
@@ -81,11 +79,7 @@ non_product_codes as (
     repeats the order id): what new lines can be copies of. #}
 processed_line_keys as (
     select
-        {%- for column in duplicate_key %}
-        {{ column }},
-        {%- endfor %}
-        load_id,
-        source_row_number
+        {{ line_key_columns | join(',\n        ') }}
     from {{ this }}
     where coalesce(order_id, '') in (
         select coalesce(order_id, '') from new_line_keys
@@ -121,22 +115,14 @@ repeated_key_hashes as (
     orders, ranked together. -#}
 duplicate_candidates as (
     select
-        {%- for column in duplicate_key %}
-        {{ column }},
-        {%- endfor %}
-        load_id,
-        source_row_number,
+        {{ line_key_columns | join(',\n        ') }},
         true as is_new
     from new_line_keys
     where {{ row_hash(duplicate_key) }} in (select key_hash from repeated_key_hashes)
     {%- if is_incremental() %}
     union all
     select
-        {%- for column in duplicate_key %}
-        {{ column }},
-        {%- endfor %}
-        load_id,
-        source_row_number,
+        {{ line_key_columns | join(',\n        ') }},
         false as is_new
     from processed_line_keys
     where {{ row_hash(duplicate_key) }} in (select key_hash from repeated_key_hashes)
