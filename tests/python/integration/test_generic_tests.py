@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from tests.python.conftest import PROJECT_DIR
@@ -25,6 +26,10 @@ SEEDS = {
     "three_rows.csv": "id\n1\n2\n3\n",
     "two_rows.csv": "id\n1\n2\n",
     "tiers.csv": "tier,stage\nhigh,new\nlow,\nlow,active\n",
+    # Numbers in several 2^20 blocks, negative ones included: -1 and 1048575 share a bitmap bit but not a block.
+    "numbered_good.csv": "load_id,row_number\n1,1\n1,2\n1,1048576\n1,-1\n1,1048575\n2,1\n2,2\n",
+    "numbered_bad.csv": "load_id,row_number\n1,1\n1,2\n1,2\n1,1048577\n1,1048577\n1,1048577\n1,-1\n1,1048575\n"
+    "2,1\n,5\n3,\n",
 }
 PROPERTIES = """
 version: 2
@@ -49,6 +54,14 @@ seeds:
               arguments: {min_value: 0, max_value: 1}
           - value_between:
               arguments: {min_value: 0}
+  - name: numbered_good
+    data_tests:
+      - unique_numbered_rows:
+          arguments: {group_column: load_id, number_column: row_number}
+  - name: numbered_bad
+    data_tests:
+      - unique_numbered_rows:
+          arguments: {group_column: load_id, number_column: row_number}
   - name: three_rows
     columns:
       - name: id
@@ -115,9 +128,10 @@ def make_project(root: Path, properties: str) -> Path:
         (root / "seeds" / name).write_text(content)
     (root / "seeds" / "_seeds.yml").write_text(properties)
     shutil.copytree(PROJECT_DIR / "tests" / "dbt" / "generic", root / "tests" / "generic")
-    # The query the model-level column tests share.
+    # The queries some generic tests call (macros cannot live in tests/generic).
     (root / "macros").mkdir()
-    shutil.copy(PROJECT_DIR / "dbt_project" / "macros" / "offending_row_counts.sql", root / "macros")
+    for macro in ("offending_row_counts.sql", "numbered_row_repeats.sql"):
+        shutil.copy(PROJECT_DIR / "dbt_project" / "macros" / macro, root / "macros")
     (root / "dbt_project.yml").write_text(
         "name: generic_tests_fixture\nversion: '1.0'\nconfig-version: 2\nprofile: fixture\n"
         "seed-paths: [seeds]\ntest-paths: [tests]\nmodel-paths: [models]\n"
@@ -229,6 +243,33 @@ def test_unique_not_null_fails_on_a_repeated_or_null_key(test_results: dict[str,
     assert status_of(test_results, "unique_not_null_three_rows_id") == [("pass", 0)]
     # customer_id 1 twice, and one null: a row each.
     assert status_of(test_results, "unique_not_null_scores_bad_customer_id") == [("fail", 2)]
+
+
+def test_unique_numbered_rows_names_each_repeated_or_null_pair(
+    test_results: dict[str, tuple[str, int | None]], fixture_project: Path
+) -> None:
+    assert status_of(test_results, "unique_numbered_rows_numbered_good") == [("pass", 0)]
+    seed = pd.read_csv(fixture_project / "seeds" / "numbered_bad.csv", dtype="Int64")
+    counts = seed.groupby(["load_id", "row_number"], dropna=False).size().rename("row_count").reset_index()
+    expected = counts[(counts["row_count"] > 1) | counts["load_id"].isna() | counts["row_number"].isna()]
+    assert status_of(test_results, "unique_numbered_rows_numbered_bad") == [("fail", len(expected))]
+    failing = next(name for name in test_results if name.startswith("unique_numbered_rows_numbered_bad"))
+    con = duckdb.connect(str(fixture_project / "fixture.duckdb"), read_only=True)
+    try:
+        sql = next(
+            result["compiled_code"]
+            for result in json.loads((fixture_project / "target" / "run_results.json").read_text())["results"]
+            if result["unique_id"].split(".")[2] == failing
+        )
+        found = con.execute(sql).df()
+    finally:
+        con.close()
+
+    def pairs(frame: pd.DataFrame) -> set[tuple[object, ...]]:
+        values = frame[["load_id", "row_number", "row_count"]].astype("Int64").astype(object)
+        return {tuple(None if pd.isna(value) else int(value) for value in row) for row in values.to_numpy()}
+
+    assert pairs(found) == pairs(expected)
 
 
 def test_value_between_rejects_inverted_bounds(tmp_path: Path) -> None:

@@ -136,10 +136,10 @@ def test_a_scheduled_build_tests_only_the_new_loads_lines_and_still_fails_on_the
     failed = workspace.run("build")
 
     assert failed.returncode != 0
-    assert "Failure in test source_unique_key_columns_retail_transactions__load_id___source_row_number" in (
+    assert "Failure in test source_unique_numbered_rows_retail_transactions__load_id___source_row_number" in (
         failed.stdout
     )
-    assert "where _load_id > 1" in compiled_test(workspace, "source_unique_key_columns_retail_transactions")
+    assert "where _load_id > 1" in compiled_test(workspace, "source_unique_numbered_rows_retail_transactions")
 
     con = duckdb.connect(str(workspace.warehouse))
     con.execute(f"create temp table kept as select distinct * {duplicate}")
@@ -148,6 +148,6 @@ def test_a_scheduled_build_tests_only_the_new_loads_lines_and_still_fails_on_the
     con.close()
     workspace.run("build", check=True)
 
-    assert "where load_id > 1" in compiled_test(workspace, "unique_key_columns_stg_retail__transactions_load_id")
-    assert "where load_id > 1" in compiled_test(workspace, "unique_key_columns_int_return_lines_attributed_load_id")
+    assert "where load_id > 1" in compiled_test(workspace, "unique_numbered_rows_stg_retail__transactions_load_id")
+    assert "where load_id > 1" in compiled_test(workspace, "unique_numbered_rows_int_return_lines_attributed_load_id")
     assert workspace.scalar("select tested_through_load_id from main.tested_loads") == 2
