@@ -26,6 +26,8 @@ from models_py.settings import API_KEY_ENV, Settings
 from models_py.warehouse import connect, table_exists
 
 if TYPE_CHECKING:
+    import duckdb
+
     from models_py.backtest import DateResult
     from models_py.replay import BatchResult
 
@@ -353,11 +355,21 @@ def _retrain_on_drift(settings: Settings, outcome: DbtOutcome) -> bool:
         if not table_exists(con, "ml", "retraining_plan"):
             return False
         policies = {row[0] for row in con.execute("select retrain_policy from ml.retraining_plan").fetchall()}
-    if policies != {"on_drift"}:
-        return False
-    features = ", ".join(sorted(outcome.failed[node] for node in drift_tests))
+        if policies != {"on_drift"}:
+            return False
+        features = ", ".join(sorted({feature for node in drift_tests for feature in _drifted(con, outcome, node)}))
     click.echo(f"drift error on {features}: retraining (retrain_policy on_drift) and building again", err=True)
     return True
+
+
+def _drifted(con: duckdb.DuckDBPyConnection, outcome: DbtOutcome, node: str) -> list[str]:
+    """The features a failed drift test graded error: its failing rows (one per feature, graded
+    in the compiled SQL as literals), or the tested column when the SQL is unknown."""
+    sql = outcome.failed_test_sql.get(node)
+    if not sql:
+        return [outcome.failed[node]]
+    rows = con.execute(f"select feature from ({sql}) as grades where severity_level >= 2").fetchall()
+    return [str(row[0]) for row in rows] or [outcome.failed[node]]
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

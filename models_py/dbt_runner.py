@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ from models_py.settings import AS_OF_DATE_ENV, WAREHOUSE_ENV, Settings
 class DbtOutcome:
     success: bool
     failed: dict[str, str]  # unique id -> tested column ("" if none) of the nodes that errored or failed
+    # unique id -> the SQL dbt ran, of the data tests that failed: their failing rows, queried again
+    failed_test_sql: dict[str, str] = field(default_factory=dict)
 
 
 class DbtSession:
@@ -78,7 +80,7 @@ class DbtSession:
                 os.environ.pop(AS_OF_DATE_ENV, None)
             else:
                 os.environ[AS_OF_DATE_ENV] = users_date
-        return DbtOutcome(bool(result.success), _failed_nodes(result.result))
+        return DbtOutcome(bool(result.success), _failed_nodes(result.result), _failed_test_sql(result.result))
 
 
 _warehouse_in_use: list[Path] = []  # the warehouse dbt-duckdb's DuckDB instance in this process has open
@@ -127,6 +129,15 @@ def _failed_nodes(result: Any) -> dict[str, str]:
         item.node.unique_id: getattr(item.node, "column_name", None) or ""
         for item in nodes
         if str(getattr(item, "status", "")).lower() in {"error", "fail"}
+    }
+
+
+def _failed_test_sql(result: Any) -> dict[str, str]:
+    nodes = getattr(result, "results", None) or ()
+    return {
+        item.node.unique_id: item.node.compiled_code
+        for item in nodes
+        if str(getattr(item, "status", "")).lower() == "fail" and getattr(item.node, "compiled_code", None)
     }
 
 

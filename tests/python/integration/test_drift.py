@@ -3,6 +3,7 @@ statistics equal scipy's KS and a textbook PSI written here, not a copy of the S
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -42,6 +43,11 @@ seeds:
         data_tests:
           - psi_within_threshold:
               arguments: {baseline: ref('reference')}
+  - name: pair
+    description: The stable and the shifted sample as two columns, graded by one test.
+    data_tests:
+      - psi_within_threshold_columns:
+          arguments: {columns: [steady, moved], baseline: ref('pair_reference')}
   - name: shifted_early
     description: The shifted sample against a baseline with 30 days of history.
     columns:
@@ -127,6 +133,12 @@ def drift_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subpr
         (root / "seeds" / f"{name}.csv").write_text("value\n" + "\n".join(map(str, values)) + "\n")
     for copy in ("shifted_early", "shifted_warn_only", "shifted_trained", "shifted_not_trained"):
         (root / "seeds" / f"{copy}.csv").write_text((root / "seeds" / "shifted.csv").read_text())
+    (root / "seeds" / "pair.csv").write_text(
+        "steady,moved\n" + "".join(f"{a},{b}\n" for a, b in zip(data["stable"], data["shifted"], strict=True))
+    )
+    (root / "seeds" / "pair_reference.csv").write_text(
+        "steady,moved\n" + "".join(f"{value},{value}\n" for value in data["reference"])
+    )
     (root / "seeds" / "training_plan.csv").write_text("family,retrain\nchurn,true\nltv,false\n")
     (root / "seeds" / "reference_short_history.csv").write_text(
         "value,as_of_date,first_ordered_at\n"
@@ -135,7 +147,8 @@ def drift_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subpr
     (root / "seeds" / "_seeds.yml").write_text(PROPERTIES)
     shutil.copytree(PROJECT_DIR / "tests" / "dbt" / "generic", root / "tests" / "generic")
     (root / "macros").mkdir()
-    shutil.copy(PROJECT_DIR / "dbt_project" / "macros" / "drift_statistics.sql", root / "macros")
+    for macro in ("drift_statistics.sql", "psi_grades.sql"):
+        shutil.copy(PROJECT_DIR / "dbt_project" / "macros" / macro, root / "macros")
     for helper in ("log_ratio.sql", "type_double.sql"):
         shutil.copy(PROJECT_DIR / "dbt_project" / "macros" / "cross_db" / helper, root / "macros")
     (root / "models").mkdir()
@@ -148,7 +161,7 @@ def drift_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subpr
         "name: drift_fixture\nversion: '1.0'\nconfig-version: 2\nprofile: fixture\n"
         "vars:\n  fixture_drift_severity: warn\n"
         "seed-paths: [seeds]\ntest-paths: [tests]\nmodel-paths: [models]\nmacro-paths: [macros]\n"
-        "seeds:\n  drift_fixture:\n    +column_types: {value: double}\n"
+        "seeds:\n  drift_fixture:\n    +column_types: {value: double, steady: double, moved: double}\n"
         "models:\n  drift_fixture:\n    +materialized: table\n"
     )
     (root / "profiles.yml").write_text(
@@ -216,6 +229,34 @@ def test_drift_test_warns_in_the_warn_band(drift_project: tuple[Path, subprocess
 
     assert 0.1 <= float(log.split("PSI ")[1].split(",")[0]) < 0.2
     assert "WARN 1" in verdict, verdict
+
+
+def test_drift_columns_test_grades_each_column_and_fails_on_the_worst(
+    drift_project: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    root, result = drift_project
+    lines = result.stdout.splitlines()
+    data = samples()
+    logged = {
+        column: float(
+            next(line for line in lines if f"drift pair.{column}: PSI" in line).split("PSI ")[1].split(",")[0]
+        )
+        for column in ("steady", "moved")
+    }
+    verdict = next(line for line in lines if "psi_within_threshold_columns_pair_" in line and "START" not in line)
+
+    assert logged["steady"] == pytest.approx(textbook_psi(data["reference"], data["stable"]), abs=5e-5)
+    assert logged["moved"] == pytest.approx(textbook_psi(data["reference"], data["shifted"]), abs=5e-5)
+    assert "FAIL 2" in verdict, verdict
+    sql = next(
+        node["compiled_code"]
+        for node in json.loads((root / "target" / "run_results.json").read_text())["results"]
+        if node["unique_id"].split(".")[2].startswith("psi_within_threshold_columns_pair_")
+    )
+    con = duckdb.connect(str(root / "drift.duckdb"), read_only=True)
+    grades = dict(con.execute(f"select feature, severity_level from ({sql}) as grades").fetchall())
+    con.close()
+    assert grades == {"steady": 0, "moved": 2}
 
 
 @pytest.mark.parametrize("name", ["stable", "warned", "shifted"])

@@ -198,11 +198,25 @@ def _drift_results(workspace: Workspace) -> dict[str, dict[str, str]]:
     kinds: dict[str, dict[str, str]] = {"feature": {}, "prediction": {}}
     for result in results:
         name = result["unique_id"]
-        if "psi_within_threshold_customer_features" in name:
+        if "psi_within_threshold_columns_customer_features" in name:
             kinds["feature"][name] = result["status"]
         elif "psi_within_threshold_churn_scores" in name or "psi_within_threshold_ltv_scores" in name:
             kinds["prediction"][name] = result["status"]
     return kinds
+
+
+def _feature_grades(workspace: Workspace) -> dict[str, int]:
+    """Severity level per feature (0 pass, 1 warn, 2 error) of the last invocation's feature-drift test:
+    its rows, queried again from the SQL it ran."""
+    results = json.loads((workspace.root / "target" / "run_results.json").read_text())["results"]
+    sql = next(
+        result["compiled_code"]
+        for result in results
+        if "psi_within_threshold_columns_customer_features" in result["unique_id"]
+    )
+    return {
+        str(feature): int(level) for feature, level in workspace.query(f"select feature, severity_level from ({sql})")
+    }
 
 
 def test_a_later_build_with_drift_warns_on_features_fails_on_predictions_and_keeps_the_publication(
@@ -218,6 +232,7 @@ def test_a_later_build_with_drift_warns_on_features_fails_on_predictions_and_kee
 
     build = workspace.dbt("build", "--vars", f"{{as_of_date: '{later}'}}")
     graded = _drift_results(workspace)
+    grades = _feature_grades(workspace)
     report = workspace.query(
         "select feature, value, status from reporting.drift_report "
         f"where as_of_date = '{later}' and check_name like 'feature_psi:%' and value >= 0.2"
@@ -225,9 +240,14 @@ def test_a_later_build_with_drift_warns_on_features_fails_on_predictions_and_kee
     after_build = _published_state(published)
     # The same tables graded with the var: only the tests run again.
     strict = workspace.dbt(
-        "test", "--select", "test_name:psi_within_threshold", "--vars", "{feature_drift_severity: error}"
+        "test",
+        "--select",
+        "test_name:psi_within_threshold test_name:psi_within_threshold_columns",
+        "--vars",
+        "{feature_drift_severity: error}",
     )
     graded_strict = _drift_results(workspace)
+    grades_strict = _feature_grades(workspace)
     # The publication node alone: it runs, sees a partial build and publishes nothing.
     partial = workspace.dbt("build", "--select", "publication")
 
@@ -235,13 +255,14 @@ def test_a_later_build_with_drift_warns_on_features_fails_on_predictions_and_kee
     assert str(workspace.scalar("select max(as_of_date) from reporting.customer_scores")) == later  # rebuilt
     assert report, "the shift must put some feature PSI at the error level"
     assert {status for _, _, status in report} == {"warn"}
-    assert set(graded["feature"].values()) <= {"pass", "warn"} and "warn" in graded["feature"].values()
+    assert list(graded["feature"].values()) == ["warn"]
     assert "fail" in graded["prediction"].values()
     assert build.returncode == 1 and "SKIP relation reporting.publication" in build.stdout
     assert after_build == before
-    failed = {name for name, status in graded_strict["feature"].items() if status == "fail"}
-    assert len(failed) == len(report)
-    assert failed <= {name for name, status in graded["feature"].items() if status == "warn"}
+    # Strict, exactly the features the report puts at the error level fail; by default they only warned.
+    assert list(graded_strict["feature"].values()) == ["fail"]
+    assert {feature for feature, level in grades_strict.items() if level == 2} == {feature for feature, _, _ in report}
+    assert {grades[feature] for feature, _, _ in report} == {1}
     assert strict.returncode == 1 and "fail" in graded_strict["prediction"].values()
     assert partial.returncode == 0 and "not published (partial build: 1 of" in partial.stdout
     assert _published_state(published) == before
