@@ -13,6 +13,7 @@ three + the rest is the logit above.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -42,6 +43,9 @@ def contributions(estimator: Any, matrix: pd.DataFrame) -> tuple[pd.DataFrame, n
     return pd.DataFrame(raw[:, :-1], index=matrix.index, columns=matrix.columns), raw[:, -1]
 
 
+# Cached: a scoring build words about 1.2M counts (days, orders), nearly all of them repeats
+# of a few thousand values; formatting each again took 0.6 s at 433k customers.
+@functools.lru_cache(maxsize=65_536)
 def _count(value: float, noun: str) -> str:
     return f"{value:,.0f} {noun}{'' if round(value) == 1 else 's'}"
 
