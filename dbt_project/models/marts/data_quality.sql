@@ -26,15 +26,6 @@ classified_lines as (
     from {{ ref('int_transaction_lines_classified') }}
 ),
 
-assigned as (
-    select
-        coalesce(exclusion_reason, 'kept') as rule_name,
-        count(*) as rows_affected,
-        sum(line_amount) as amount_affected
-    from classified_lines
-    group by coalesce(exclusion_reason, 'kept')
-),
-
 {#- Rows matching each rule regardless of priority: shows how rules overlap
     (e.g. duplicates hidden behind missing customer ids). #}
 {%- set rule_flags = [
@@ -47,12 +38,27 @@ assigned as (
     ('non_positive_price', 'is_non_positive_price'),
     ('non_product_code', 'is_non_product_code'),
 ] %}
+{#- Every count in one pass over the lines, per assigned rule: when three
+    CTEs read the lines, the engine copied them into memory first (1.5 s of
+    0.8 s wall at 54M lines). #}
+assigned as (
+    select
+        coalesce(exclusion_reason, 'kept') as rule_name,
+        count(*) as rows_affected,
+        sum(line_amount) as amount_affected,
+        {%- for rule_name, flag in rule_flags %}
+        count(case when {{ flag }} then 1 end) as {{ rule_name }}_rows{{ ',' if not loop.last }}
+        {%- endfor %}
+    from classified_lines
+    group by coalesce(exclusion_reason, 'kept')
+),
+
 matching as (
     {%- for rule_name, flag in rule_flags %}
     select
         '{{ rule_name }}' as rule_name,
-        count(case when {{ flag }} then 1 end) as rows_matching
-    from classified_lines
+        cast(sum({{ rule_name }}_rows) as {{ dbt.type_bigint() }}) as rows_matching
+    from assigned
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -60,8 +66,8 @@ matching as (
 ),
 
 totals as (
-    select count(*) as raw_rows
-    from classified_lines
+    select cast(coalesce(sum(rows_affected), 0) as {{ dbt.type_bigint() }}) as raw_rows
+    from assigned
 ),
 
 summary as (
