@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist
 from sklearn.cluster import DBSCAN, KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import davies_bouldin_score, pairwise_distances, silhouette_score
+from sklearn.metrics import davies_bouldin_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestCentroid
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -152,7 +153,10 @@ class SilhouetteSample:
     def of(cls, space: np.ndarray, config: SegmentationConfig) -> SilhouetteSample:
         # The draw of silhouette_score(sample_size, random_state): a permutation's first rows.
         rows = np.random.RandomState(config.random_state).permutation(len(space))[: config.silhouette_sample]
-        return cls(rows, pairwise_distances(space[rows]))
+        sampled = space[rows]
+        # Exact differences (scipy), not sklearn's dot-product expansion: 0.05-0.07 s for 5,000
+        # customers instead of 0.13-0.49 s, and an exact zero diagonal.
+        return cls(rows, cdist(sampled, sampled))
 
     def within(self, rows: np.ndarray) -> SilhouetteSample:
         """The same customers and distances, for a space of which this sample's space is ``space[rows]``."""
