@@ -41,3 +41,65 @@
     {%- endif -%}
     {{ return(spacing) }}
 {%- endmacro %}
+
+{#- Fails the build, saying what to do, when fewer than min_customers (the
+    models' training_sets.MIN_ROWS) customers ordered before the fit cutoff
+    (as_of_date - 2 x churn_horizon_days): churn and LTV would stop on a thin
+    fit snapshot with a Python traceback that does not say why (a 12-day
+    export did). The suggested horizon leaves min_customers customers before
+    the fit cutoff and is at most a third of the history. Run time only. -#}
+{% macro require_training_history(min_customers=50) -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set horizon = var('churn_horizon_days') | int -%}
+    {%- set query -%}
+        with
+
+        first_orders as (
+            select
+                customer_id,
+                min(ordered_at) as first_ordered_at
+            from {{ ref('int_order_parts') }}
+            where ordered_at < cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+            group by customer_id
+        ),
+
+        ranked as (
+            select
+                first_ordered_at,
+                row_number() over (order by first_ordered_at) as arrival
+            from first_orders
+        )
+
+        select
+            {{ as_of_date() }} as as_of_date,
+            {{ training_cutoff(2) }} as fit_cutoff,
+            sum(case
+                when first_ordered_at < cast({{ training_cutoff(2) }} as {{ dbt.type_timestamp() }}) then 1
+                else 0
+            end) as fit_customers,
+            count(*) as customers,
+            {{ dbt.datediff('min(first_ordered_at)', as_of_date(), 'day') }} as history_days,
+            {{ dbt.datediff(
+                'max(case when arrival = ' ~ min_customers ~ ' then first_ordered_at end)', as_of_date(), 'day')
+            }} as days_since_enough_customers
+        from ranked
+    {%- endset -%}
+    {%- set row = run_query(query).rows[0] -%}
+    {%- set fit_customers = (row[2] or 0) | int -%}
+    {%- if fit_customers >= min_customers -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set history = (row[4] or 0) | int -%}
+    {%- set shorter = [((row[5] or 1) | int - 1) // 2, history // 3] | min -%}
+    {{ exceptions.raise_compiler_error(
+        'churn and LTV cannot be trained: they learn from the customers who had ordered by ' ~ row[1]
+        ~ ', two churn_horizon_days (' ~ horizon ~ ' days each) before as_of_date ' ~ row[0] ~ ', and '
+        ~ fit_customers ~ ' of the ' ~ row[3] ~ ' customers had (at least ' ~ min_customers ~ ' are needed; the '
+        ~ 'orders loaded reach back ' ~ history ~ ' days). Load an export with more than ' ~ 2 * horizon
+        ~ ' days of orders (a year or more shows seasons)'
+        ~ (', or shorten the horizons for this history, e.g. retail build --vars '
+           ~ "'{churn_horizon_days: " ~ shorter ~ ', ltv_horizon_days: ' ~ shorter
+           ~ ", training_snapshots_per_role: 1}'" if shorter >= 14 else '') ~ '.') }}
+{%- endmacro %}

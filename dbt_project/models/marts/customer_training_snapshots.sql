@@ -12,6 +12,7 @@
 {%- if not rebuild_needed(['churn', 'ltv']) %}
 select * from {{ this }} where 1 = 0
 {%- else %}
+{{- require_training_history() }}
 with
 
 -- as_of_date once, then every cutoff from it: on Spark each scalar subquery

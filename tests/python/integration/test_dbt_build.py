@@ -278,3 +278,33 @@ def test_dbt_build_without_loaded_data_says_how_to_load(workspace: Workspace) ->
     assert result.returncode != 0
     assert "raw.transactions does not exist" in result.stdout
     assert "retail ingest FILE" in result.stdout
+
+
+def test_too_short_a_history_stops_with_what_to_do_and_its_suggestion_builds(tmp_path: Path) -> None:
+    """70 days of orders cannot train models that look 2 x 90 days back: the build says so (no Python
+    traceback), with the history it found, and the horizons it suggests then build."""
+    workspace = make_workspace(tmp_path)
+    demo, short = tmp_path / "demo.csv", tmp_path / "short.csv"
+    workspace.run("demo-data", "--rows", "20000", "--out", demo, check=True)
+    lines = pd.read_csv(demo, parse_dates=["InvoiceDate"], dtype={"InvoiceNo": str, "CustomerID": str})
+    lines = lines[lines["InvoiceDate"] < lines["InvoiceDate"].min() + pd.Timedelta(days=70)]
+    lines.to_csv(short, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    kept = lines[
+        lines["CustomerID"].notna()
+        & ~lines["InvoiceNo"].str.startswith("C")
+        & (lines["Quantity"] > 0)
+        & (lines["UnitPrice"] > 0)
+    ]
+    history = (
+        lines["InvoiceDate"].max().normalize() + pd.Timedelta(days=1) - kept["InvoiceDate"].min().normalize()
+    ).days
+    workspace.run("ingest", short, check=True)
+
+    failed = workspace.run("build")
+
+    output = failed.stdout + failed.stderr
+    assert failed.returncode == 1
+    assert "Traceback" not in output
+    assert "churn and LTV cannot be trained" in output and f"the orders loaded reach back {history} days" in output
+    suggested = output.split("retail build --vars '")[1].split("'")[0]
+    assert workspace.run("build", "--vars", suggested).returncode == 0

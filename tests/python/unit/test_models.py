@@ -18,6 +18,7 @@ from models_py.ml.purchase_forecast import forecast
 from models_py.ml.retraining import RETRAIN, Decision, trains
 from models_py.ml.tracking import champion, model_metrics_table, run_params
 from models_py.ml.training_sets import read_training_sample, training_sets, with_purchase_features
+from tests.python.conftest import PROJECT_DIR
 from tests.python.unit.synthetic import customer_features, training_snapshots
 
 
@@ -623,3 +624,12 @@ def test_validate_frame_refuses_repeated_keys_of_one_or_several_columns(
             validate_frame(frame, name="snapshots", required=keys, unique=keys)
     else:
         validate_frame(frame, name="snapshots", required=keys, unique=keys)
+
+
+def test_the_builds_history_check_asks_for_as_many_customers_as_the_models_need() -> None:
+    """dbt's require_training_history stops a build whose fit snapshot would have fewer customers
+    than training_sets.MIN_ROWS; with another number it would pass builds the models then refuse."""
+    from models_py.ml.training_sets import MIN_ROWS
+
+    macro = (PROJECT_DIR / "dbt_project" / "macros" / "training_cutoffs.sql").read_text()
+    assert f"macro require_training_history(min_customers={MIN_ROWS})" in macro
