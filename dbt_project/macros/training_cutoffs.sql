@@ -47,9 +47,11 @@
     (as_of_date - 2 x churn_horizon_days): churn and LTV would stop on a thin
     fit snapshot with a Python traceback that does not say why (a 12-day
     export did). The suggested horizon leaves min_customers customers before
-    the fit cutoff and is at most a third of the history. Run time only. -#}
+    the fit cutoff and is at most a third of the history. At run time, not
+    in dbt unit tests. -#}
 {% macro require_training_history(min_customers=50) -%}
-    {%- if not execute -%}
+    {#- A dbt unit test's inputs are CTEs of its query, not tables to count. -#}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set horizon = var('churn_horizon_days') | int -%}
