@@ -47,11 +47,13 @@
     (as_of_date - 2 x churn_horizon_days): churn and LTV would stop on a thin
     fit snapshot with a Python traceback that does not say why (a 12-day
     export did). The suggested horizon leaves min_customers customers before
-    the fit cutoff and is at most a third of the history. At run time, not
-    in dbt unit tests. -#}
+    the fit cutoff and is at most a third of the history. -#}
 {% macro require_training_history(min_customers=50) -%}
-    {#- A dbt unit test's inputs are CTEs of its query, not tables to count. -#}
-    {%- if not execute or model.resource_type == 'unit_test' -%}
+    {#- Only when this invocation trains (a build of the SQL layer alone may have any history), and
+        not in a dbt unit test, whose inputs are CTEs of its query rather than tables to count. -#}
+    {%- set trainers = ['model.' ~ project_name ~ '.churn_scores', 'model.' ~ project_name ~ '.ltv_scores'] -%}
+    {%- if not execute or model.resource_type == 'unit_test'
+        or (selected_resources | select('in', trainers) | list | length) == 0 -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set horizon = var('churn_horizon_days') | int -%}
