@@ -308,3 +308,34 @@ def test_too_short_a_history_stops_with_what_to_do_and_its_suggestion_builds(tmp
     assert "churn and LTV cannot be trained" in output and f"the orders loaded reach back {history} days" in output
     suggested = output.split("retail build --vars '")[1].split("'")[0]
     assert workspace.run("build", "--vars", suggested).returncode == 0
+
+
+def test_staging_reads_excel_float_customer_ids_as_the_integer_ids(tmp_path: Path) -> None:
+    """12346.0 and 12346.00 (a float cell saved by Excel) are customer 12346; ids whose point is not
+    followed by zeros alone keep it."""
+    expected = {
+        "17850.0": "17850",
+        "17850.00": "17850",
+        "17850": "17850",
+        "A.10": "A.10",
+        "10.500": "10.500",
+        "12.0.0": "12.0",
+        "C.1.0": "C.1",
+    }
+    workspace = make_workspace(tmp_path)
+    export = tmp_path / "ids.csv"
+    export.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        + "".join(
+            f"5363{index:02d},85123A,HEART,6,2010-12-01 08:26:00,2.55,{raw},United Kingdom\n"
+            for index, raw in enumerate(expected)
+        )
+    )
+    workspace.run("ingest", export, check=True)
+    workspace.run("build", "--select", "stg_retail__transactions", "--indirect-selection", "cautious", check=True)
+
+    staged = workspace.query(
+        "select raw.customer_id, staged.customer_id from raw.transactions as raw "
+        "join staging.stg_retail__transactions as staged on raw._source_row_number = staged.source_row_number"
+    )
+    assert dict(staged) == expected

@@ -69,8 +69,16 @@ typed as (
         {{ transaction_line_id('_load_id', '_source_row_number') }} as transaction_line_id,
         -- Excel stores numeric ids as floats: 12346.0 and 12346 are one customer.
         -- [.] rather than a backslash: Spark reads '\.' in a string literal as '.', any character.
-        nullif(regexp_replace(customer_id_text, '[.]0+$', ''), '')
-            as customer_id,
+        -- The LIKE lets only ids that can match (a point, a final zero) reach the regular
+        -- expression, which took 3 s of CPU per read of 54M lines.
+        nullif(
+            case
+                when customer_id_text like '%.%0'
+                    then regexp_replace(customer_id_text, '[.]0+$', '')
+                else customer_id_text
+            end,
+            ''
+        ) as customer_id,
         nullif(upper(trim(order_id)), '') as source_order_id,
         nullif(trim(product_id), '') as product_id,
         nullif(upper(trim(product_id)), '') as product_code,
