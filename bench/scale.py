@@ -3,6 +3,7 @@
     bench/run                       # 1x and 10x (about 4 minutes), writes bench/results.md
     bench/run --sizes 1,10,100      # 100x: 54M rows as Parquet, about 15 minutes more
     bench/run --sizes 1 --skip-rebuild --out /tmp/smoke.md --workdir /tmp/bench   # the CI smoke run
+    bench/run --sizes 1 --repeat 5  # each size five times: medians, and each step's range
 
 Each size is a fresh warehouse. Every step is its own `retail` process: ingest,
 the first build (which trains), a build that reuses the champion models, and a
@@ -12,6 +13,10 @@ peak resident memory of the whole process tree (sampled from /proc). The first
 build is split by dbt's own node timings into SQL models, Python (ML) models,
 tests and publish, plus the rest (start-up, parse, report). The DuckDB floor is
 a scan and group-by of the same file in a fresh process: what any tool must pay.
+
+On a shared machine one run can be 10-20% off another of the same code (two 1x
+full builds minutes apart: 12.1 and 14.0 s); --repeat runs each size several
+times and reports each step's median and range.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ import json
 import math
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -63,6 +69,8 @@ class SizeResult:
     phases: dict[str, float] = field(default_factory=dict)  # first build, by dbt node kind
     slowest: list[tuple[str, float]] = field(default_factory=list)  # first build: (node, execution seconds)
     floor_seconds: float = 0.0
+    repeats: int = 1
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (min, max) s over the repeats
 
     def step(self, name: str) -> Step:
         return next(step for step in self.steps if step.name == name)
@@ -302,6 +310,22 @@ def bench_size(source: Path, size: int, workdir: Path, *, rebuild: bool = True) 
     return result
 
 
+def combined(runs: list[SizeResult]) -> SizeResult:
+    """One size's repeated runs as one result: each step's median seconds, highest peak and range;
+    the node timings and floor of the run whose ingest + full build is the median."""
+    if len(runs) == 1:
+        return runs[0]
+    by_total = sorted(runs, key=lambda run: _measured(run, "ingest + full build (s)"))
+    middle = by_total[(len(runs) - 1) // 2]
+    steps, ranges = [], {}
+    for step in middle.steps:
+        seconds = [run.step(step.name).seconds for run in runs]
+        peak = max(run.step(step.name).peak_bytes for run in runs)
+        steps.append(Step(step.name, statistics.median(seconds), step.rows, peak))
+        ranges[step.name] = (min(seconds), max(seconds))
+    return replace(middle, steps=steps, repeats=len(runs), ranges=ranges)
+
+
 def machine() -> str:
     memory = next(
         (int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line),
@@ -360,20 +384,24 @@ def report(results: dict[int, SizeResult]) -> str:
         "",
         "## Steps",
         "",
-        "| size | rows | customers | step | wall s | rows/s | peak tree RSS GB |",
-        "|---|---|---|---|---|---|---|",
+        "Wall seconds are the median of the runs (--repeat), the peak the highest.",
+        "",
+        "| size | rows | customers | step | wall s | rows/s | peak tree RSS GB | runs | wall s min-max |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results.values():
         for step in result.steps:
             rate = step.rows / step.seconds if step.seconds else 0.0
+            low, high = result.ranges.get(step.name, (step.seconds, step.seconds))
             lines.append(
                 f"| {result.size}x | {result.rows:,} | {result.customers:,} | {step.name} | {step.seconds:.1f} "
-                f"| {rate:,.0f} | {step.peak_bytes / GB:.2f} |"
+                f"| {rate:,.0f} | {step.peak_bytes / GB:.2f} | {result.repeats} | {low:.1f}-{high:.1f} |"
             )
     lines += [
         "",
         "## The first build by node kind, and the DuckDB floor",
         "",
+        "Of the run whose ingest + full build is the median. "
         "Wall seconds in which at least one node of the kind ran. dbt runs two nodes at once, so kinds "
         "overlap and their sum exceeds the build; 'outside nodes' is the build minus the time any node ran: "
         "process start-up, imports, parsing, the strategic report.",
@@ -423,12 +451,22 @@ def main() -> None:
         action="store_true",
         help="leave out the build reusing the champions (the CI smoke run: the same command as the first build)",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each size; the report gives medians and ranges (default 1)"
+    )
     args = parser.parse_args()
+    if args.repeat < 1:
+        raise SystemExit(f"--repeat must be at least 1, got {args.repeat}")
     if not args.source.exists():
         raise SystemExit(f"{args.source} not found: the bench copies the real Online Retail file")
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
-    results = {size: bench_size(args.source, size, args.workdir, rebuild=not args.skip_rebuild) for size in sizes}
+    results = {
+        size: combined(
+            [bench_size(args.source, size, args.workdir, rebuild=not args.skip_rebuild) for _ in range(args.repeat)]
+        )
+        for size in sizes
+    }
     text = report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
