@@ -198,8 +198,10 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) 
     """Row count per copied table, in the order of ``tables``.
 
     Two tables are copied at once: DuckDB runs a small table's copy on one thread, and
-    at 100x the real data a day build's publication took 5.8 s one table at a time,
-    4.8 s two at a time (more connections than that gained nothing on two cores).
+    at 100x the real data a day build's publication took 5.9-6.0 s one table at a time,
+    5.0 s two at a time (three connections gained nothing on two cores). After a failed
+    copy the pool still finishes the others before the error leaves, so the caller never
+    detaches the publication under a running copy.
     """
     with ThreadPoolExecutor(max_workers=COPY_CONNECTIONS) as pool:
         counts = list(pool.map(lambda found: _copy_table(con, *found), tables))
