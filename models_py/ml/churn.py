@@ -25,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier
 
 from models_py.ml.bgnbd import PurchaseModels
-from models_py.ml.config import XGB_THREADS, XGB_TREE_PARAMS, ChurnCandidate, ChurnConfig
+from models_py.ml.config import XGB_TREE_PARAMS, ChurnCandidate, ChurnConfig
 from models_py.ml.evaluation import ContactEconomics, classification_metrics, contact_policies, reliability_table
 from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.ml.ltv import fit_regressor
@@ -79,7 +79,7 @@ def make_classifier(name: ChurnCandidate, config: ChurnConfig, positive_share: f
         scale_pos_weight=(1 - positive_share) / max(positive_share, 1e-6),
         eval_metric="logloss",
         random_state=config.random_state,
-        n_jobs=XGB_THREADS,
+        n_jobs=config.threads,
     )
 
 

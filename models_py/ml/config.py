@@ -20,10 +20,11 @@ ChurnCandidate = Literal["logistic", "xgboost", "ensemble"]
 # an absolute URI beside the warehouse instead.
 DEFAULT_TRACKING_URI = "sqlite:///warehouse/mlflow.db"
 
-# XGBoost's threads: one. A lone fit on two cores takes 0.55x the time with both (the
-# same trees), but dbt runs two models at once and the tests three workers: with all
-# cores, OpenMP's spin-waiting made the model unit tests 2.5x slower (21 s -> 52 s).
-XGB_THREADS = 1
+# Native threads per model when no build sets them (dbt var ml_threads): one. A lone XGBoost
+# fit on two cores takes 0.55x the time with both (the same trees), but dbt runs two models at
+# once and the tests three workers: with all cores, OpenMP's spin-waiting made the model unit
+# tests 2.5x slower (21 s -> 52 s).
+DEFAULT_THREADS = 1
 # Shared by the churn classifier and the LTV regressor: shallow trees, slow
 # learning and row/column subsampling suit a few thousand customers.
 XGB_TREE_PARAMS: dict[str, float | int] = {
@@ -63,6 +64,7 @@ class LtvConfig:
     customers_per_snapshot: int = 0  # training sample cap per snapshot; 0: all
     random_state: int = 42
     tracking_uri: str = DEFAULT_TRACKING_URI
+    threads: int = DEFAULT_THREADS  # XGBoost's
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,11 @@ class ChurnConfig:
     ltv: LtvConfig = LtvConfig()
     random_state: int = 42
     tracking_uri: str = DEFAULT_TRACKING_URI
+    threads: int = DEFAULT_THREADS  # XGBoost's
 
 
 # Settings that change how a model is run, not what it learns: no retraining for them.
-_NOT_MODELLING = frozenset({"tracking_uri", "embedding_method", "silhouette_sample", "refit_every"})
+_NOT_MODELLING = frozenset({"tracking_uri", "embedding_method", "silhouette_sample", "refit_every", "threads"})
 
 
 def fingerprint(config: Any, *extra: object) -> str:
@@ -109,6 +112,7 @@ class ModelConfigs:
     retrain_policy: RetrainPolicy = "always"
     retrain_max_age_days: int = 90
     force_retrain: bool = False
+    threads: int = DEFAULT_THREADS  # native threads per model (``threads.limit_native_threads``)
 
     def fingerprint(self, family: str) -> str:
         from models_py.ml.bgnbd import PURCHASE_FEATURES
@@ -142,11 +146,15 @@ def model_configs(settings_json: str) -> ModelConfigs:
     random_state = int(get("random_state"))
     tracking_uri = str(get("mlflow_tracking_uri"))
     per_snapshot = int(get("training_customers_per_snapshot"))
+    threads = int(get("ml_threads"))
+    if threads < 1:
+        raise ValueError(f"dbt var ml_threads must be 1 or more; got {threads}")
     ltv = LtvConfig(
         horizon_days=int(get("ltv_horizon_days")),
         customers_per_snapshot=per_snapshot,
         random_state=random_state,
         tracking_uri=tracking_uri,
+        threads=threads,
     )
     return ModelConfigs(
         segmentation=SegmentationConfig(
@@ -174,9 +182,11 @@ def model_configs(settings_json: str) -> ModelConfigs:
             ltv=ltv,
             random_state=random_state,
             tracking_uri=tracking_uri,
+            threads=threads,
         ),
         ltv=ltv,
         retrain_policy=parse_policy(str(get("retrain_policy"))),
         retrain_max_age_days=int(get("retrain_max_age_days")),
         force_retrain=_flag(get("retrain")),
+        threads=threads,
     )

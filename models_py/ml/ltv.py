@@ -17,7 +17,7 @@ import pandas as pd
 from xgboost import XGBRegressor
 
 from models_py.ml.bgnbd import PurchaseModels
-from models_py.ml.config import XGB_THREADS, XGB_TREE_PARAMS, LtvConfig
+from models_py.ml.config import XGB_TREE_PARAMS, LtvConfig
 from models_py.ml.evaluation import regression_metrics
 from models_py.ml.features import CUSTOMER_ID, MODEL_FEATURES, as_of_date_of, design_matrix, validate_frame
 from models_py.ml.outputs import output_frame
@@ -35,7 +35,7 @@ def _regressor(config: LtvConfig) -> XGBRegressor:
         tweedie_variance_power=1.3,
         **XGB_TREE_PARAMS,
         random_state=config.random_state,
-        n_jobs=XGB_THREADS,
+        n_jobs=config.threads,
     )
 
 

@@ -264,6 +264,23 @@ def test_silhouette_from_shared_sample_distances_equals_sklearn(silhouette_sampl
         assert quality["silhouette"] == pytest.approx(expected, rel=1e-9)
 
 
+def test_sample_silhouette_equals_sklearn_with_a_lone_customer_and_uneven_blocks() -> None:
+    """Distances are taken a block of rows at a time: 301 customers end in a partial block, and a
+    cluster of one scores 0 (sklearn's convention), as does every customer of an all-singleton labelling."""
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(21)
+    space = rng.normal(size=(301, 4))
+    sample = segmentation.SilhouetteSample.of(space, SegmentationConfig(silhouette_sample=5_000))
+    labels = rng.integers(0, 3, size=301)
+    labels[sample.rows[7]] = 9  # alone in its cluster
+    expected = silhouette_score(space[sample.rows], labels[sample.rows])
+    assert sample.silhouette(labels) == pytest.approx(expected, rel=1e-9)
+    pair = segmentation.SilhouetteSample(np.arange(3), space[:3])
+    assert pair.silhouette(np.array([0, 1, 2])) == 0.0
+    assert pair.silhouette(np.array([0, 0, 0])) == -1.0
+
+
 @pytest.mark.parametrize("search_sample", [0, 500])
 def test_final_silhouette_is_sklearns_on_a_random_sample_of_all_customers(search_sample: int) -> None:
     """The final labels' silhouette reuses the search's sample distances: it must be sklearn's
