@@ -6,10 +6,11 @@ from models_py.ml.tracking import champion
 
 def model(dbt, session):
     dbt.config(materialized="table", tags=["ml"])
+    dbt.ref("ml_runtime")  # not read: runs after it, its libraries imported (models_py.ml.runtime)
     configs = model_configs(dbt.config.get("ml_settings"))
     # A statement of its own: dbt's parser missed the ref inside a longer expression.
-    features = to_pandas(dbt.ref("customer_features"), ["as_of_date"])
-    as_of = features["as_of_date"].head(1).astype(str).str[:10].tolist()  # a date or a midnight timestamp
+    cutoff = to_pandas(dbt.ref("int_as_of_date")).dropna()
+    as_of = cutoff["as_of_date"].head(1).astype(str).str[:10].tolist()  # a date or a midnight timestamp
     champions = {family: champion(configs.churn.tracking_uri, family) for family in FAMILIES}
     return plan_table(
         champions,

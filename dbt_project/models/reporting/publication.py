@@ -18,6 +18,7 @@ def model(dbt, session):
     dbt.ref("drift_reference_features")
     dbt.ref("ltv_scores")
     dbt.ref("purchase_forecast")
+    dbt.ref("ml_runtime")
     dbt.ref("model_metrics")
     dbt.ref("retraining_plan")
     dbt.ref("customer_scores")
