@@ -255,6 +255,11 @@ def _run_metrics(tracking_uri: str, run_id: str) -> tuple[str, dict[str, float]]
 
 def champion(tracking_uri: str, family: str) -> Champion | None:
     """The version of ``family`` under the champion alias, if one is registered."""
+    store_file = sqlite_path(tracking_uri)
+    if store_file is not None and not store_file.exists():
+        # A local store not created yet holds no champion. Creating it here (0.6 s) delayed the
+        # retraining plan, which every training model waits for; the first model to log creates it.
+        return None
     with open_store(tracking_uri) as store:
         if store is not None:
             stored = store.version_by_alias(registered_model_name(family), CHAMPION_ALIAS)

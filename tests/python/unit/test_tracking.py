@@ -34,3 +34,12 @@ def test_a_new_store_is_copied_from_the_template_and_an_existing_one_is_kept(
     assert tracking.run_params(first, run.run_id) == {"k": "4"}
     churn = tracking._client(first).get_experiment_by_name("churn")
     assert churn is not None and churn.artifact_location == (tmp_path / "a" / "mlartifacts").as_uri()
+
+
+def test_a_store_not_created_yet_has_no_champion_and_is_left_to_the_first_run(tmp_path: Path) -> None:
+    store = tmp_path / "warehouse" / "mlflow.db"
+    assert tracking.champion(f"sqlite:///{store}", "churn") is None
+    assert not store.exists()  # created by the first model that logs, not by the retraining plan
+    with tracking.start_run(f"sqlite:///{store}", "churn", "first") as run:
+        run.log_params({"k": 1})
+    assert store.exists() and tracking.champion(f"sqlite:///{store}", "churn") is None
