@@ -61,6 +61,7 @@ def test_bench_smoke_run_at_1x_reports_what_it_built(tmp_path: Path) -> None:
     raw = pd.read_csv(REAL_DATA, usecols=["InvoiceDate"], dtype=str)
     days = pd.to_datetime(raw["InvoiceDate"]).dt.date
     assert list(steps.index) == [
+        "parse the dbt project",
         "ingest",
         "full build (trains)",
         "append one day: ingest",
@@ -72,6 +73,9 @@ def test_bench_smoke_run_at_1x_reports_what_it_built(tmp_path: Path) -> None:
         (days == days.max()).sum() / float(steps.loc["append one day: ingest", "wall s"]), rel=0.1
     )
     assert loads[2] == (days == days.max()).sum()  # the scheduled day: the last day again
+    # The parse step parses the whole project; the builds after it reuse it (dbt's partial parsing).
+    output = (tmp_path / "1x" / "output.log").read_text()
+    assert output.count("Unable to do partial parsing") == 1 and steps.loc["parse the dbt project", "rows/s"] == "-"
     assert all(float(value) > 0 for value in steps["wall s"])
     assert all(0 < float(value) < 24 for value in steps["peak tree RSS GB"])
     targets = _table(text, "| size | target |")
