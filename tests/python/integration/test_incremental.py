@@ -14,26 +14,40 @@ pytestmark = pytest.mark.integration
 
 MARTS = ("marts.data_quality", "marts.fct_orders", "marts.dim_customers", "marts.customer_features")
 CLASSIFIED = "intermediate.int_transaction_lines_classified"
-INCREMENTAL = (CLASSIFIED, "intermediate.int_order_parts", "intermediate.int_customer_first_purchases")
+ORDER_FILLS = "staging.stg_retail__order_fills"
+INCREMENTAL = (ORDER_FILLS, CLASSIFIED, "intermediate.int_order_parts", "intermediate.int_customer_first_purchases")
 # The marts only (cautious: tests that also read unselected models, such as drift, are left out).
 BUILD_MARTS = ("build", "--select", "+marts", "--indirect-selection", "cautious")
 
 
+# Batch 2 writes an invoice's customer, date and country on its first line only, as Shopify
+# exports do: staging fills them in from that line (stg_retail__order_fills).
+FIRST_LINE = "row_number() over (partition by InvoiceNo order by n) = 1"
+COLUMNS = "InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country"
+FIRST_LINE_ONLY = COLUMNS.replace("InvoiceDate", f"case when {FIRST_LINE} then InvoiceDate end as InvoiceDate").replace(
+    "CustomerID, Country",
+    f"case when {FIRST_LINE} then CustomerID end as CustomerID, case when {FIRST_LINE} then Country end as Country",
+)
+
+
 def write_batches(source: Path, folder: Path) -> list[Path]:
-    """Three batches in date order; the third brings late rows (a sample held back
-    from the first, dated months before the second) and copies of first-batch lines."""
+    """Three batches in date order; the second gives order-level fields on an invoice's
+    first line only; the third brings late rows (a sample held back from the first, dated
+    months before the second) and copies of first-batch lines."""
     con = duckdb.connect()
     con.execute(f"create table demo as select *, row_number() over () as n from read_csv('{source}', all_varchar=true)")
     con.execute("create table stamped as select *, cast(InvoiceDate as timestamp) as stamped_at from demo")
     parts = {
-        "batch_1.csv": "stamped_at < '2011-05-01' and n % 10 <> 3",
-        "batch_2.csv": "stamped_at >= '2011-05-01' and stamped_at < '2011-09-01'",
-        "batch_3.csv": "stamped_at >= '2011-09-01' or (stamped_at < '2011-05-01' and n % 10 = 3) or n % 97 = 5",
+        "batch_1.csv": (COLUMNS, "stamped_at < '2011-05-01' and n % 10 <> 3"),
+        "batch_2.csv": (FIRST_LINE_ONLY, "stamped_at >= '2011-05-01' and stamped_at < '2011-09-01'"),
+        "batch_3.csv": (
+            COLUMNS,
+            "stamped_at >= '2011-09-01' or (stamped_at < '2011-05-01' and n % 10 = 3) or n % 97 = 5",
+        ),
     }
     paths = []
-    for name, condition in parts.items():
+    for name, (columns, condition) in parts.items():
         path = folder / name
-        columns = "InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country"
         con.execute(f"copy (select {columns} from stamped where {condition} order by n) to '{path}' (header)")
         paths.append(path)
     con.close()
@@ -75,6 +89,24 @@ def test_incremental_builds_over_batches_equal_a_full_refresh(tmp_path: Path) ->
     assert late_orders > 0
     copies = workspace.scalar("select rows_affected from marts.data_quality where rule_name = 'duplicate'")
     assert copies > 0, "copies of first-batch lines in the third batch are duplicates"
+    # Batch 2's lines took their invoice's customer, date and country from its first line:
+    # they lack them exactly where the demo file's own lines do (counted in the file).
+    in_file = duckdb.execute(
+        "select count(*) filter (where CustomerID is null), count(*) filter (where Country is null), 0 "
+        f"from read_csv('{demo}', all_varchar=true) "
+        "where cast(InvoiceDate as timestamp) >= '2011-05-01' and cast(InvoiceDate as timestamp) < '2011-09-01'"
+    ).fetchall()
+    assert in_file[0][0] > 0 and workspace.scalar(f"select count(*) from {ORDER_FILLS} where order_key is not null") > 0
+    # Every load is marked checked, also those with nothing to fill: the next build starts after them.
+    assert workspace.query(f"select load_id from {ORDER_FILLS} where order_key is null order by 1") == [
+        (1,),
+        (2,),
+        (3,),
+    ]
+    assert in_file == workspace.query(
+        "select count(*) filter (where customer_id is null), count(*) filter (where country is null), "
+        f"count(*) filter (where ordered_at is null) from {CLASSIFIED} where load_id = 2"
+    )
 
 
 def test_incremental_build_after_a_replacing_load_starts_over(tmp_path: Path) -> None:

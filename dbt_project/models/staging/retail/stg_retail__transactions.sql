@@ -1,9 +1,8 @@
 {#- Fields that exports such as Shopify's write on an order's first line
     only: blank on a line, they are taken from another line of the same
-    order in the same load (ingest checks the same way). -#}
-{%- set order_level = ['customer_id', 'order_datetime', 'country', 'cancelled_at', 'is_cancelled'] -%}
-{%- set order_key = "nullif(upper(trim(order_id)), '')" -%}
-
+    order in the same load (stg_retail__order_fills; ingest checks the same
+    way). -#}
+{%- set order_level = order_level_fields() -%}
 with
 
 source_rows as (
@@ -32,58 +31,52 @@ source_rows as (
     from {{ source('retail', 'transactions') }}
 ),
 
+order_fills as (
+    select
+        load_id,
+        order_key,
+        {{ order_level | join(',\n        ') }}
+    from {{ ref('stg_retail__order_fills') }}
+    where order_key is not null
+),
+
 order_level_filled as (
     select
-        _load_id,
-        _source_row_number,
-        _source_file,
-        _source_sheet,
-        _loaded_at,
-        _datetime_format,
-        _decimal_separator,
-        _cancellation_prefix,
-        _parse_error,
-        order_id,
-        product_id,
-        description,
-        quantity,
-        unit_price,
-        order_total,
-        refunded_amount,
+        source_rows._load_id,
+        source_rows._source_row_number,
+        source_rows._source_file,
+        source_rows._source_sheet,
+        source_rows._loaded_at,
+        source_rows._datetime_format,
+        source_rows._decimal_separator,
+        source_rows._cancellation_prefix,
+        source_rows._parse_error,
+        source_rows.order_id,
+        source_rows.product_id,
+        source_rows.description,
+        source_rows.quantity,
+        source_rows.unit_price,
+        source_rows.order_total,
+        source_rows.refunded_amount,
         {%- for column in order_level %}
-        coalesce(
-            nullif(trim({{ column }}), ''),
-            case
-                when {{ order_key }} is not null
-                    then max(nullif(trim({{ column }}), '')) over (
-                        partition by _load_id, {{ order_key }}
-                    )
-            end
-        ) as {{ column }}_text{{ ',' if not loop.last }}
+        nullif(trim(source_rows.{{ column }}), '') as {{ column }}_text,
+        order_fills.{{ column }} as {{ column }}_fill{{ ',' if not loop.last }}
         {%- endfor %}
     from source_rows
+    left join order_fills
+        on source_rows._load_id = order_fills.load_id
+        and {{ order_key('source_rows.order_id') }} = order_fills.order_key
 ),
 
 typed as (
     select
         {{ transaction_line_id('_load_id', '_source_row_number') }} as transaction_line_id,
-        -- Excel stores numeric ids as floats: 12346.0 and 12346 are one customer.
-        -- [.] rather than a backslash: Spark reads '\.' in a string literal as '.', any character.
-        -- The LIKE lets only ids that can match (a point, a final zero) reach the regular
-        -- expression, which took 3 s of CPU per read of 54M lines.
-        nullif(
-            case
-                when customer_id_text like '%.%0'
-                    then regexp_replace(customer_id_text, '[.]0+$', '')
-                else customer_id_text
-            end,
-            ''
-        ) as customer_id,
-        nullif(upper(trim(order_id)), '') as source_order_id,
+        {{ own_else_fill('customer_id', customer_id_typed) }} as customer_id,
+        {{ order_key('order_id') }} as source_order_id,
         nullif(trim(product_id), '') as product_id,
         nullif(upper(trim(product_id)), '') as product_code,
         nullif(trim(description), '') as description,
-        country_text as country,
+        coalesce(country_text, country_fill) as country,
         _source_file as source_file,
         _source_sheet as source_sheet,
         _parse_error as parse_error,
@@ -98,14 +91,12 @@ typed as (
             as order_total,
         {{ dbt.safe_cast(parse_number('refunded_amount', '_decimal_separator'), 'decimal(18, 2)') }}
             as refunded_amount,
-        cancelled_at_text is not null
-            or coalesce(lower(is_cancelled_text), 'false')
+        coalesce(cancelled_at_text, cancelled_at_fill) is not null
+            or coalesce(lower(coalesce(is_cancelled_text, is_cancelled_fill)), 'false')
             in ('true', 't', 'yes', 'y', '1', 'cancelled', 'canceled')
             as is_cancelled_order,
-        {{ parse_datetime('order_datetime_text', '_datetime_format') }}
-            as ordered_at,
-        {{ parse_datetime('cancelled_at_text', '_datetime_format') }}
-            as cancelled_at,
+        {{ own_else_fill('order_datetime', datetime_typed) }} as ordered_at,
+        {{ own_else_fill('cancelled_at', datetime_typed) }} as cancelled_at,
         _loaded_at as loaded_at
     from order_level_filled
 ),
