@@ -34,7 +34,7 @@ orders as (
         min(country) as country,
         count(*) as line_count,
         case
-            when count(product_id) > 0 then count(distinct product_id)
+            when count(product_id) > 0 then {{ count_distinct('product_id') }}
         end as distinct_products,
         cast(sum(quantity) as decimal(38, 3)) as item_quantity,
         cast(sum(line_amount) as decimal(18, 2)) as order_amount,

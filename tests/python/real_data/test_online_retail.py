@@ -212,6 +212,35 @@ def pandas_training_labels(lines: pd.DataFrame, cutoff: str, as_of: str, horizon
     return labels
 
 
+def test_real_data_orders_match_pandas(real_build: Workspace, lines: pd.DataFrame) -> None:
+    """Every order of marts.fct_orders equals the kept lines of the same invoice, aggregated in pandas."""
+    kept = lines[lines["is_kept"]]
+    expected = kept.groupby("order_id").agg(
+        customer_id=("customer_id", "min"),
+        line_count=("order_id", "size"),
+        distinct_products=("product_id", "nunique"),
+        item_quantity=("quantity", "sum"),
+        order_amount=("amount", "sum"),
+        ordered_at=("ordered_at", "min"),
+    )
+    con = duckdb.connect(str(real_build.warehouse), read_only=True)
+    try:
+        actual = con.execute(
+            "select order_id, customer_id, line_count, distinct_products, cast(item_quantity as double) as "
+            "item_quantity, cast(order_amount as double) as order_amount, ordered_at from marts.fct_orders"
+        ).df()
+    finally:
+        con.close()
+    actual = actual.set_index("order_id").loc[expected.index]
+
+    assert len(actual) == len(expected) == real_build.scalar("select count(*) from marts.fct_orders")
+    for column in ("customer_id", "line_count", "distinct_products", "ordered_at"):
+        assert (actual[column] == expected[column]).all(), column
+    for column in ("item_quantity", "order_amount"):
+        assert actual[column].to_numpy() == pytest.approx(expected[column].to_numpy(), abs=0.011), column
+    assert (expected["distinct_products"] < expected["line_count"]).any()  # some invoices repeat a product
+
+
 def warehouse_table(workspace: Workspace, table: str, where: str = "true") -> pd.DataFrame:
     """Every column of a customer-grain table, indexed by customer."""
     con = duckdb.connect(str(workspace.warehouse), read_only=True)

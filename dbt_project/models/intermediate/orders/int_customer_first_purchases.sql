@@ -14,19 +14,32 @@
     Upgrading from its table version, last_load_id arrives empty
     (append_new_columns): the watermark reads 0 and the first incremental run
     recomputes every row. -#}
+{%- set touched_lines_only %}
+    where product_id is not null
+    {%- if is_incremental() %}
+        and {{ touched_by_new_loads('customer_id') }}
+    {%- endif %}
+{%- endset %}
+
 with
 
 kept_lines as (
     select
         customer_id,
         product_id,
-        ordered_at,
+        ordered_at
+    from {{ ref('int_purchase_lines_kept') }}
+    {{- touched_lines_only }}
+),
+
+{#- The same lines again, for the watermark: one CTE read twice was
+    materialised first (39M lines at 100x: 23 s of CPU against 12 s). -#}
+line_loads as (
+    select
+        customer_id,
         load_id
     from {{ ref('int_purchase_lines_kept') }}
-    where product_id is not null
-    {%- if is_incremental() %}
-        and {{ touched_by_new_loads('customer_id') }}
-    {%- endif %}
+    {{- touched_lines_only }}
 ),
 
 customer_products as (
@@ -52,7 +65,7 @@ customer_loads as (
     select
         customer_id,
         max(load_id) as last_load_id
-    from kept_lines
+    from line_loads
     group by customer_id
 )
 
