@@ -29,6 +29,12 @@ source_rows as (
     {{- new_loads_only }}
 ),
 
+source_loads as (
+    select distinct _load_id as load_id
+    from {{ source('retail', 'transactions') }}
+    {{- new_loads_only }}
+),
+
 orders as (
     select
         load_id,
@@ -58,14 +64,13 @@ filled_orders as (
 {#- One row per load checked, even with nothing to fill: the incremental
     build starts after the highest load held. #}
 checked_loads as (
-    select distinct
-        _load_id as load_id,
+    select
+        load_id,
         cast(null as {{ dbt.type_string() }}) as order_key,
         {%- for field in fields %}
         cast(null as {{ dbt.type_string() }}) as {{ field }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ source('retail', 'transactions') }}
-    {{- new_loads_only }}
+    from source_loads
 )
 
 select * from filled_orders
