@@ -332,7 +332,7 @@ def test_staging_reads_excel_float_customer_ids_as_the_integer_ids(tmp_path: Pat
         )
     )
     workspace.run("ingest", export, check=True)
-    workspace.run("build", "--select", "stg_retail__transactions", "--indirect-selection", "cautious", check=True)
+    workspace.run("build", "--select", "+stg_retail__transactions", "--indirect-selection", "cautious", check=True)
 
     staged = workspace.query(
         "select raw.customer_id, staged.customer_id from raw.transactions as raw "
