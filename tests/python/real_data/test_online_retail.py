@@ -223,14 +223,11 @@ def test_real_data_orders_match_pandas(real_build: Workspace, lines: pd.DataFram
         order_amount=("amount", "sum"),
         ordered_at=("ordered_at", "min"),
     )
-    con = duckdb.connect(str(real_build.warehouse), read_only=True)
-    try:
-        actual = con.execute(
-            "select order_id, customer_id, line_count, distinct_products, cast(item_quantity as double) as "
-            "item_quantity, cast(order_amount as double) as order_amount, ordered_at from marts.fct_orders"
-        ).df()
-    finally:
-        con.close()
+    actual = warehouse_frame(
+        real_build,
+        "select order_id, customer_id, line_count, distinct_products, cast(item_quantity as double) as "
+        "item_quantity, cast(order_amount as double) as order_amount, ordered_at from marts.fct_orders",
+    )
     actual = actual.set_index("order_id").loc[expected.index]
 
     assert len(actual) == len(expected) == real_build.scalar("select count(*) from marts.fct_orders")
@@ -241,14 +238,17 @@ def test_real_data_orders_match_pandas(real_build: Workspace, lines: pd.DataFram
     assert (expected["distinct_products"] < expected["line_count"]).any()  # some invoices repeat a product
 
 
-def warehouse_table(workspace: Workspace, table: str, where: str = "true") -> pd.DataFrame:
-    """Every column of a customer-grain table, indexed by customer."""
+def warehouse_frame(workspace: Workspace, sql: str) -> pd.DataFrame:
     con = duckdb.connect(str(workspace.warehouse), read_only=True)
     try:
-        frame = con.execute(f"select * from {table} where {where}").df()
+        return con.execute(sql).df()
     finally:
         con.close()
-    return frame.set_index("customer_id")
+
+
+def warehouse_table(workspace: Workspace, table: str, where: str = "true") -> pd.DataFrame:
+    """Every column of a customer-grain table, indexed by customer."""
+    return warehouse_frame(workspace, f"select * from {table} where {where}").set_index("customer_id")
 
 
 def warehouse_features(workspace: Workspace) -> pd.DataFrame:
