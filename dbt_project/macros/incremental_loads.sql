@@ -21,6 +21,19 @@
     {{- return(run_query(query).columns[0].values()[0] | int) -}}
 {%- endmacro %}
 
+{#- new_loads_filter(column): the where clause keeping the rows of loads after
+    the model's watermark (`column` names the load id in the rows read, e.g.
+    raw's _load_id); `where true` when the model is built from scratch, so
+    callers may append `and ...`. Each call reads the watermark: set it once
+    for a model that filters several reads. -#}
+{% macro new_loads_filter(column='load_id') -%}
+    {%- if is_incremental() -%}
+        where {{ column }} > {{ processed_load_watermark() }}
+    {%- else -%}
+        where true
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro held_load_max(column) -%}
     (select coalesce(max({{ column }}), 0) from {{ this }})
 {%- endmacro %}

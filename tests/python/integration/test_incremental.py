@@ -24,9 +24,10 @@ BUILD_MARTS = ("build", "--select", "+marts", "--indirect-selection", "cautious"
 # exports do: staging fills them in from that line (stg_retail__order_fills).
 FIRST_LINE = "row_number() over (partition by InvoiceNo order by n) = 1"
 COLUMNS = "InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country"
-FIRST_LINE_ONLY = COLUMNS.replace("InvoiceDate", f"case when {FIRST_LINE} then InvoiceDate end as InvoiceDate").replace(
-    "CustomerID, Country",
-    f"case when {FIRST_LINE} then CustomerID end as CustomerID, case when {FIRST_LINE} then Country end as Country",
+ORDER_FIELDS = ("InvoiceDate", "CustomerID", "Country")
+FIRST_LINE_ONLY = ", ".join(
+    f"case when {FIRST_LINE} then {column} end as {column}" if column in ORDER_FIELDS else column
+    for column in COLUMNS.split(", ")
 )
 
 

@@ -13,13 +13,7 @@
                          'quantity', 'unit_price', 'order_total', 'country'] %}
 {#- A line's key columns, and which line it is: what the duplicate check reads. #}
 {%- set line_key_columns = duplicate_key + ['load_id', 'source_row_number'] %}
-{%- set new_loads_only -%}
-    {%- if is_incremental() %}
-    where load_id > {{ processed_load_watermark() }}
-    {%- else %}
-    where true
-    {%- endif %}
-{%- endset %}
+{%- set new_loads_only = new_loads_filter('load_id') %}
 
 with
 
@@ -46,7 +40,7 @@ transactions as (
         cancelled_at,
         loaded_at
     from {{ ref('stg_retail__transactions') }}
-    {{- new_loads_only }}
+    {{ new_loads_only }}
 ),
 
 {#- The same lines again, narrow: ranking duplicates over the key columns
@@ -57,13 +51,13 @@ new_line_keys as (
     select
         {{ line_key_columns | join(',\n        ') }}
     from {{ ref('stg_retail__transactions') }}
-    {{- new_loads_only }}
+    {{ new_loads_only }}
 ),
 
 new_product_codes as (
     select distinct product_code
     from {{ ref('stg_retail__transactions') }}
-    {{- new_loads_only }}
+    {{ new_loads_only }}
         and product_code is not null
 ),
 
@@ -96,7 +90,7 @@ processed_line_keys as (
 line_key_hashes as (
     select {{ row_hash(duplicate_key) }} as key_hash
     from {{ ref('stg_retail__transactions') }}
-    {{- new_loads_only }}
+    {{ new_loads_only }}
     {%- if is_incremental() %}
     union all
     select {{ row_hash(duplicate_key) }} as key_hash

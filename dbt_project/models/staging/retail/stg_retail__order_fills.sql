@@ -10,11 +10,7 @@
     also reads each distinct text once from the compressed column (4.6 s of
     CPU per read for ordered_at before, 0.2 s after). -#}
 {%- set fields = order_level_fields() %}
-{%- set new_loads_only -%}
-    {%- if is_incremental() %}
-    where _load_id > {{ processed_load_watermark() }}
-    {%- endif %}
-{%- endset %}
+{%- set new_loads_only = new_loads_filter('_load_id') %}
 
 with
 
@@ -26,13 +22,13 @@ source_rows as (
         nullif(trim({{ field }}), '') as {{ field }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ source('retail', 'transactions') }}
-    {{- new_loads_only }}
+    {{ new_loads_only }}
 ),
 
 source_loads as (
     select distinct _load_id as load_id
     from {{ source('retail', 'transactions') }}
-    {{- new_loads_only }}
+    {{ new_loads_only }}
 ),
 
 orders as (
