@@ -8,4 +8,4 @@ def model(dbt, session):
     dbt.config(materialized="table", tags=["ml"])
     configs = model_configs(dbt.config.get("ml_settings"))
     likely = tracking_likely(configs.churn.tracking_uri, configs.retrain_policy, configs.force_retrain)
-    return load_runtime(with_tracking=likely)
+    return load_runtime(with_tracking=likely, tracking_uri=configs.churn.tracking_uri)

@@ -30,8 +30,9 @@ _PROBE = """
 import json, sys
 from models_py.ml.runtime import load_runtime
 before = "sklearn" in sys.modules, "xgboost" in sys.modules, "mlflow" in sys.modules
-table = load_runtime(with_tracking={with_tracking})
-after = ["sklearn" in sys.modules, "xgboost" in sys.modules, "mlflow.sklearn" in sys.modules]
+table = load_runtime(with_tracking={with_tracking}, tracking_uri="{uri}")
+after = ["sklearn" in sys.modules, "xgboost" in sys.modules, "mlflow.sklearn" in sys.modules,
+         "mlflow.store.tracking.sqlalchemy_store" in sys.modules]
 import numpy, pandas, scipy, sklearn, xgboost
 print(json.dumps({{
     "before": before,
@@ -44,14 +45,23 @@ print(json.dumps({{
 """
 
 
-@pytest.mark.parametrize("with_tracking", [False, True])
-def test_load_runtime_imports_the_libraries_and_records_the_versions_in_use(with_tracking: bool) -> None:
-    probe = _PROBE.format(with_tracking=with_tracking)
+@pytest.mark.parametrize(
+    ("with_tracking", "uri", "sql_store"),
+    [
+        (False, "sqlite:///warehouse/mlflow.db", False),
+        (True, "sqlite:///warehouse/mlflow.db", True),  # the first model to log found it imported
+        (True, "http://tracking-server:5000", False),  # a server's client never opens it
+    ],
+)
+def test_load_runtime_imports_the_libraries_and_records_the_versions_in_use(
+    with_tracking: bool, uri: str, sql_store: bool
+) -> None:
+    probe = _PROBE.format(with_tracking=with_tracking, uri=uri)
     result = json.loads(
         subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True, text=True).stdout
     )
     assert result["before"] == [False, False, False]
-    assert result["after"] == [True, True, with_tracking]
+    assert result["after"] == [True, True, with_tracking, sql_store]
     rows = result["rows"]
     assert set(rows) == {"python", "numpy", "pandas", "scipy", "scikit-learn", "xgboost", "threadpoolctl", "mlflow"}
     # The versions the imported modules report themselves (xgboost-cpu installs the xgboost module).
