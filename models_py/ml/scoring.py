@@ -50,8 +50,7 @@ class ScoringModels:
         """
         frame = features.loc[:, list(MODEL_FEATURES)]
         labels = self.segmentation.labels(frame)
-        probabilities = self.churn.probabilities(frame)
-        reasons = self.churn.reasons(frame)
+        probabilities, reasons = self.churn.score(frame)
         return pd.DataFrame(
             {
                 "segment_id": labels,
