@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from models_py.settings import REPORTS_DIR_ENV, WAREHOUSE_ENV, Settings
@@ -136,10 +137,19 @@ class Workspace:
 
     def query(self, sql: str, params: Sequence[object] = (), *, published: bool = False) -> list[tuple[object, ...]]:
         """Rows of ``sql`` on the warehouse, or with ``published`` on its published copy."""
-        path = self.settings.published_path if published else self.warehouse
-        con = duckdb.connect(str(path), read_only=True)
-        try:
+        with self._reader(published) as con:
             return con.execute(sql, list(params)).fetchall()
+
+    def frame(self, sql: str, *, published: bool = False) -> pd.DataFrame:
+        """``query`` as a pandas DataFrame."""
+        with self._reader(published) as con:
+            return con.execute(sql).df()
+
+    @contextmanager
+    def _reader(self, published: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = duckdb.connect(str(self.settings.published_path if published else self.warehouse), read_only=True)
+        try:
+            yield con
         finally:
             con.close()
 

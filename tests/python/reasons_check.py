@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -11,14 +10,6 @@ from models_py.ml.features import design_matrix
 from models_py.ml.tracking import registered_version
 from models_py.ml.training_sets import with_purchase_features
 from tests.python.conftest import Workspace
-
-
-def frame(workspace: Workspace, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(workspace.warehouse), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
 
 
 def _member_logit(name: str, estimator: object, matrix: pd.DataFrame) -> np.ndarray:
@@ -31,8 +22,7 @@ def _member_logit(name: str, estimator: object, matrix: pd.DataFrame) -> np.ndar
 def assert_contributions_add_up_to_the_logit(workspace: Workspace, customers: int = 50) -> None:
     """For the first ``customers``: base + three reasons + the rest = the registered model's own logit
     (for the ensemble, the mean of its members'), and for a single model = logit(churn_probability)."""
-    scores = frame(
-        workspace,
+    scores = workspace.frame(
         "select scores.*, features.* exclude (customer_id, as_of_date) from ml.churn_scores as scores "
         f"join marts.customer_features as features using (customer_id) order by customer_id limit {customers}",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.python.conftest import Workspace
-from tests.python.reasons_check import assert_contributions_add_up_to_the_logit, frame
+from tests.python.reasons_check import assert_contributions_add_up_to_the_logit
 
 pytestmark = [pytest.mark.integration]
 
@@ -19,8 +19,7 @@ def _count(value: int, noun: str) -> str:
 
 
 def test_every_customer_has_three_reasons_whose_words_carry_their_numbers(demo_build: Workspace) -> None:
-    rows = frame(
-        demo_build,
+    rows = demo_build.frame(
         "select scores.customer_id, scores.churn_reason_1, scores.churn_reason_2, scores.churn_reason_3, "
         "churn.reason_1_factor, churn.reason_2_factor, churn.reason_3_factor, "
         "churn.reason_1_contribution, features.recency_days, features.frequency, features.tenure_days, "

@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pyarrow.ipc
 import pytest
@@ -56,14 +55,6 @@ def writable(demo_build: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return workspace
 
 
-def _published(workspace: Workspace, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(workspace.settings.published_path), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
-
-
 def metrics(app: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in app.metric}
 
@@ -107,9 +98,9 @@ def test_every_page_renders_with_a_chart_and_no_exception(on_demo: Workspace, pa
 
 
 def test_overview_kpis_are_the_publications(on_demo: Workspace) -> None:
-    scores = _published(on_demo, "select * from reporting.customer_scores")
+    scores = on_demo.frame("select * from reporting.customer_scores", published=True)
     incentive = float(
-        _published(on_demo, "select retention_incentive_cost from reporting.retention_parameters").iloc[0, 0]
+        on_demo.frame("select retention_incentive_cost from reporting.retention_parameters", published=True).iloc[0, 0]
     )
 
     shown = metrics(open_page("Overview"))
@@ -128,7 +119,7 @@ def test_overview_kpis_are_the_publications(on_demo: Workspace) -> None:
 
 
 def test_segments_table_and_filter_follow_the_segment_summary(on_demo: Workspace) -> None:
-    summary = _published(on_demo, "select segment_id, segment_name, customers from reporting.segment_summary")
+    summary = on_demo.frame("select segment_id, segment_name, customers from reporting.segment_summary", published=True)
     app = open_page("Segments")
     table = app.dataframe[0].value
     assert sorted(table["segment_name"]) == sorted(summary["segment_name"])
@@ -151,7 +142,9 @@ def test_every_distribution_draws_the_publications_values(on_demo: Workspace) ->
     app = open_page("Segments")
     for feature in DISTRIBUTION_FEATURES:
         table = "marts.customer_features" if feature in DISTRIBUTION_INPUTS else "reporting.customer_scores"
-        expected = _published(on_demo, f"select count({feature}) as n, sum({feature}) as total from {table}").iloc[0]
+        expected = on_demo.frame(
+            f"select count({feature}) as n, sum({feature}) as total from {table}", published=True
+        ).iloc[0]
         _labelled(app.selectbox, "Feature").set_value(feature).run()
 
         assert not app.exception, (feature, [exception.value for exception in app.exception])
@@ -184,7 +177,7 @@ def test_comparing_algorithms_then_use_this_setting_saves_vars_a_reset_removes(w
 
 
 def test_customer_search_shows_the_stored_scores_and_the_at_risk_filter_counts(on_demo: Workspace) -> None:
-    scores = _published(on_demo, "select * from reporting.customer_scores order by expected_churn_loss desc")
+    scores = on_demo.frame("select * from reporting.customer_scores order by expected_churn_loss desc", published=True)
     customer = scores.iloc[0]
     app = open_page("Customers")
     app.text_input[0].input(str(customer["customer_id"])).run()
@@ -205,7 +198,10 @@ def test_customer_search_shows_the_stored_scores_and_the_at_risk_filter_counts(o
 
 
 def test_movements_show_the_size_history_dates(on_demo: Workspace) -> None:
-    dates = _published(on_demo, "select count(distinct as_of_date) from reporting.segment_size_history").iloc[0, 0]
+    history = on_demo.frame(
+        "select count(distinct as_of_date) as dates from reporting.segment_size_history", published=True
+    )
+    dates = history.iloc[0, 0]
 
     app = open_page("Movements")
 
@@ -214,11 +210,11 @@ def test_movements_show_the_size_history_dates(on_demo: Workspace) -> None:
 
 def test_the_score_form_gives_a_stored_customers_scores(on_demo: Workspace) -> None:
     features = ", ".join(f"features.{name}" for name in MODEL_FEATURES)
-    row = _published(
-        on_demo,
+    row = on_demo.frame(
         f"select scores.churn_probability, scores.predicted_ltv, {features} "
         "from reporting.customer_scores as scores join marts.customer_features as features using (customer_id) "
         "where features.frequency > 1 order by customer_id limit 1",
+        published=True,
     ).iloc[0]
     app = open_page("Models")
     for control in app.number_input:
@@ -239,8 +235,10 @@ EXPORT_HEADER = "Kunde;Beleg;Zeitpunkt;Artikel;Menge;Einzelpreis\n"
 
 def _export(workspace: Workspace) -> bytes:
     """New orders of known customers in a German shop's export, dated after everything loaded."""
-    last = _published(workspace, "select max(order_date) from marts.fct_orders").iloc[0, 0]
-    customers = _published(workspace, "select customer_id from marts.dim_customers order by customer_id limit 5")
+    last = workspace.frame("select max(order_date) from marts.fct_orders", published=True).iloc[0, 0]
+    customers = workspace.frame(
+        "select customer_id from marts.dim_customers order by customer_id limit 5", published=True
+    )
     day = (pd.Timestamp(last) + pd.Timedelta(days=2)).strftime("%d.%m.%Y")
     lines = [
         f"{customer};N{index};{day} 10:{index:02d};85123A;{index + 1};2,55"
@@ -250,7 +248,7 @@ def _export(workspace: Workspace) -> bytes:
 
 
 def test_upload_map_preview_ingest_and_build_from_the_data_page(writable: Workspace) -> None:
-    loads_before = len(_published(writable, "select * from raw.loads"))
+    loads_before = len(writable.frame("select * from raw.loads", published=True))
     app = open_page("Data")
     app.file_uploader[0].set_value(("kasse export.csv", _export(writable), "text/csv")).run()
     assert any("required field(s) not mapped" in error.value for error in app.error)
@@ -273,9 +271,9 @@ def test_upload_map_preview_ingest_and_build_from_the_data_page(writable: Worksp
 
     job = _wait_for_job(writable)
     assert job.state == "succeeded", job.log_tail
-    loads = _published(writable, "select * from raw.loads order by load_id")
+    loads = writable.frame("select * from raw.loads order by load_id", published=True)
     assert len(loads) == loads_before + 1 and loads["source_file"].iloc[-1].endswith("-kasse_export.csv")
-    orders = _published(writable, "select count(*) from marts.fct_orders where order_id like 'N%'").iloc[0, 0]
+    orders = writable.frame("select count(*) from marts.fct_orders where order_id like 'N%'", published=True).iloc[0, 0]
     assert orders == 5
     assert str(writable.warehouse.parent / "uploads") in loads["source_file"].iloc[-1]
     # The same session, run again, follows the new publication: its load list has the new load.
@@ -290,7 +288,7 @@ def test_a_broken_upload_shows_the_error_and_writes_nothing(writable: Workspace)
 
     assert app.error, "a broken file shows an error"
     assert latest_job(writable.warehouse) is None
-    assert _published(writable, "select count(*) from raw.loads").iloc[0, 0] == 1
+    assert writable.frame("select count(*) from raw.loads", published=True).iloc[0, 0] == 1
 
 
 def test_a_second_build_request_is_refused_while_a_job_runs(writable: Workspace) -> None:
@@ -306,7 +304,7 @@ def test_a_second_build_request_is_refused_while_a_job_runs(writable: Workspace)
 
 
 def test_a_failed_build_names_the_node_and_the_previous_publication_stays(writable: Workspace) -> None:
-    customers = _published(writable, "select count(*) from reporting.customer_scores").iloc[0, 0]
+    customers = writable.frame("select count(*) from reporting.customer_scores", published=True).iloc[0, 0]
     broken = ["retail", "build", "--select", "customer_features", "--vars", "{as_of_date: '2011-13-45'}"]
     start_job(writable.warehouse, "retail build", [broken])
     job = _wait_for_job(writable)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -223,8 +222,7 @@ def test_real_data_orders_match_pandas(real_build: Workspace, lines: pd.DataFram
         order_amount=("amount", "sum"),
         ordered_at=("ordered_at", "min"),
     )
-    actual = warehouse_frame(
-        real_build,
+    actual = real_build.frame(
         "select order_id, customer_id, line_count, distinct_products, cast(item_quantity as double) as "
         "item_quantity, cast(order_amount as double) as order_amount, ordered_at from marts.fct_orders",
     )
@@ -238,17 +236,9 @@ def test_real_data_orders_match_pandas(real_build: Workspace, lines: pd.DataFram
     assert (expected["distinct_products"] < expected["line_count"]).any()  # some invoices repeat a product
 
 
-def warehouse_frame(workspace: Workspace, sql: str) -> pd.DataFrame:
-    con = duckdb.connect(str(workspace.warehouse), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
-
-
 def warehouse_table(workspace: Workspace, table: str, where: str = "true") -> pd.DataFrame:
     """Every column of a customer-grain table, indexed by customer."""
-    return warehouse_frame(workspace, f"select * from {table} where {where}").set_index("customer_id")
+    return workspace.frame(f"select * from {table} where {where}").set_index("customer_id")
 
 
 def warehouse_features(workspace: Workspace) -> pd.DataFrame:
