@@ -1,12 +1,13 @@
 """The SQL layer on DuckDB and on a local Spark session: wall time and peak memory side by side.
 
-Needs the spark extra (`uv sync --extra spark`) and a Java 17 runtime. For each
+Needs the spark extra and a Java 17 runtime; `uv run --extra spark` installs the
+extra, which `bench/run` (an exact `uv sync` without it) removes. For each
 size it reuses the dataset `bench/run` made (run that first), ingests it into a
 fresh warehouse, exports the raw tables as Parquet, then builds the `sql_layer`
 selector (seeds, staging, intermediate, marts and their tests) with plain dbt on
 each target, and writes bench/spark_results.md.
 
-    uv run python bench/bench_spark.py [--sizes 1,10]
+    uv run --extra spark python bench/bench_spark.py [--sizes 1,10]
 """
 
 from __future__ import annotations
