@@ -201,7 +201,9 @@ def backtest_date(
     )
     broken = [node for node in outcome.failed if not node.startswith("test.")]
     if broken:
-        raise RetailError(f"backtest build at {as_of} failed on {', '.join(broken)}; see logs/dbt.log")
+        failures = "; ".join(f"{node}: {outcome.errors[node]}" if outcome.errors.get(node) else node for node in broken)
+        unexplained = "" if all(outcome.errors.get(node) for node in broken) else "; see logs/dbt.log"
+        raise RetailError(f"backtest build at {as_of} failed on {failures}{unexplained}")
     # Read-write like dbt-duckdb's connection in this process: DuckDB refuses a second configuration.
     with connect(own.warehouse_path, memory_limit=settings.memory_limit) as con:
         scored = scored_outcomes(con, as_of, horizon)

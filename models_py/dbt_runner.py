@@ -19,6 +19,8 @@ class DbtOutcome:
     failed: dict[str, str]  # unique id -> tested column ("" if none) of the nodes that errored or failed
     # unique id -> the SQL dbt ran, of the data tests that failed: their failing rows, queried again
     failed_test_sql: dict[str, str] = field(default_factory=dict)
+    # unique id -> what went wrong (``error_reason``), of the nodes that errored
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 class DbtSession:
@@ -80,7 +82,12 @@ class DbtSession:
                 os.environ.pop(AS_OF_DATE_ENV, None)
             else:
                 os.environ[AS_OF_DATE_ENV] = users_date
-        return DbtOutcome(bool(result.success), _failed_nodes(result.result), _failed_test_sql(result.result))
+        return DbtOutcome(
+            bool(result.success),
+            _failed_nodes(result.result),
+            _failed_test_sql(result.result),
+            _node_errors(result.result),
+        )
 
 
 _warehouse_in_use: list[Path] = []  # the warehouse dbt-duckdb's DuckDB instance in this process has open
@@ -139,6 +146,29 @@ def _failed_test_sql(result: Any) -> dict[str, str]:
         for item in nodes
         if str(getattr(item, "status", "")).lower() == "fail" and getattr(item.node, "compiled_code", None)
     }
+
+
+def _node_errors(result: Any) -> dict[str, str]:
+    nodes = getattr(result, "results", None) or ()
+    return {
+        item.node.unique_id: error_reason(str(getattr(item, "message", None) or ""))
+        for item in nodes
+        if str(getattr(item, "status", "")).lower() == "error"
+    }
+
+
+def error_reason(message: str) -> str:
+    """The reason in a dbt node's error message, without dbt's framing.
+
+    A Python model's message is a traceback: its last line, and of a RetailError only the
+    project's text. A SQL model's or macro's message is a first line naming the node
+    ("Compilation Error in model ...") and a call chain ("> in macro ..."): the lines between.
+    """
+    if "Traceback (most recent call last)" in message:
+        last = next((line.strip() for line in reversed(message.splitlines()) if line.strip()), "")
+        return last.split("RetailError: ", 1)[-1]
+    kept = [line.strip() for line in message.splitlines()[1:] if line.strip() and not line.strip().startswith(">")]
+    return " ".join(kept) or message.strip()
 
 
 def run_dbt(

@@ -90,6 +90,23 @@ def test_backtest_refuses_a_date_without_a_full_horizon_after_it(demo_build: Wor
     assert not (workspace.warehouse.parent / "backtest" / too_late.isoformat()).exists()  # cleaned up
 
 
+def test_backtest_too_early_to_train_says_why(demo_build: Workspace, tmp_path: Path) -> None:
+    """The training snapshots sit two horizons before the date: with less history the build stops,
+    and the backtest passes on the build's reason instead of only naming the failed model."""
+    workspace = copy_workspace(demo_build, tmp_path / "workspace")
+    first = workspace.scalar("select min(ordered_at) from intermediate.int_purchase_lines_kept")
+    too_early = first.date() + timedelta(days=HORIZON + 10)
+
+    result = workspace.run("backtest", "--as-of-dates", f"{too_early:%Y-%m-%d}")
+
+    assert result.returncode != 0
+    assert (
+        f"backtest build at {too_early} failed on model.retail_retention.customer_training_snapshots: "
+        "churn and LTV cannot be trained" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
 def test_backtest_rejects_a_malformed_date(demo_build: Workspace, tmp_path: Path) -> None:
     result = copy_workspace(demo_build, tmp_path / "workspace").run("backtest", "--as-of-dates", "2011-13-01")
 

@@ -86,3 +86,33 @@ def test_two_warehouses_in_one_process_each_get_their_own_build(
         finally:
             con.close()
         assert seed in tables and other not in tables, (warehouse, tables)
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        (  # a macro's raise_compiler_error, as dbt words it for a SQL model
+            "Compilation Error in model customer_training_snapshots (models/marts/customer_training_snapshots.sql)\n"
+            "  churn and LTV cannot be trained: 0 of the 2518 customers had ordered.\n  \n"
+            "  > in macro require_training_history (macros/training_cutoffs.sql)\n"
+            "  > called by model customer_training_snapshots (models/marts/customer_training_snapshots.sql)",
+            "churn and LTV cannot be trained: 0 of the 2518 customers had ordered.",
+        ),
+        (  # a Python model raising the project's error
+            "Runtime Error in model churn_scores (models/ml/churn_scores.py)\n  Python model failed:\n"
+            '  Traceback (most recent call last):\n    File "/tmp/x.py", line 12, in model\n      return fit()\n'
+            "  models_py.errors.RetailError: fit snapshots: 0 rows, at least 50 are needed to fit a model\n  ",
+            "fit snapshots: 0 rows, at least 50 are needed to fit a model",
+        ),
+        (  # any other exception: its last line, type included
+            "Runtime Error in model ltv_scores (models/ml/ltv_scores.py)\n  Python model failed:\n"
+            '  Traceback (most recent call last):\n    File "/tmp/y.py", line 3, in model\n'
+            "  ValueError: Input X contains NaN.",
+            "ValueError: Input X contains NaN.",
+        ),
+        ("Database Error\n  Binder Error: column x not found", "Binder Error: column x not found"),
+    ],
+    ids=["macro error", "python model, project error", "python model, other error", "database error"],
+)
+def test_error_reason_keeps_what_went_wrong_without_dbts_framing(message: str, reason: str) -> None:
+    assert dbt_runner.error_reason(message) == reason
