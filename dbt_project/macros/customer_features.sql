@@ -1,8 +1,10 @@
-{#- customer_features_at(cutoffs): the per-customer feature query as of one or
-    more cutoffs, using only purchases and returns strictly before each.
+{#- customer_features_at(cutoffs, customers=none): the per-customer feature query
+    as of one or more cutoffs, using only purchases and returns strictly before each.
 
     cutoffs: a SQL select with one column, cutoff_date (a date), one row per
     cutoff (e.g. as_of_date(), or the training snapshots' earlier cutoffs).
+    customers: none (everyone), or a SQL select with one column, customer_id:
+    only their rows are read (the training snapshots' sample).
     Output: one row per customer and cutoff (column as_of_date) for customers
     with at least one kept purchase before that cutoff. marts.customer_features
     calls it at as_of_date; training snapshots call it once for all their
@@ -10,7 +12,7 @@
     parts and first purchases join the cutoffs after them, and everything
     groups by cutoff. (One query per cutoff, unioned, read the lines twelve
     times, and Spark's planner ran out of memory on the twelve copies.) -#}
-{% macro customer_features_at(cutoffs) -%}
+{% macro customer_features_at(cutoffs, customers=none) -%}
 {%- set cutoff_at = 'cutoff_at' -%}
 {%- set since_30d = dbt.dateadd('day', -30, cutoff_at) -%}
 {%- set since_90d = dbt.dateadd('day', -90, cutoff_at) -%}
@@ -40,6 +42,7 @@ order_parts as (
         unit_price_sum,
         unit_price_count
     from {{ ref('int_order_parts') }}
+    {{- only_customers(customers) }}
 ),
 
 first_purchases as (
@@ -48,6 +51,7 @@ first_purchases as (
         first_ordered_at,
         new_products
     from {{ ref('int_customer_first_purchases') }}
+    {{- only_customers(customers) }}
 ),
 
 return_lines as (
@@ -57,6 +61,7 @@ return_lines as (
         cancelled_at,
         returned_amount
     from {{ ref('int_return_lines_attributed') }}
+    {{- only_customers(customers) }}
 ),
 
 -- Returns are a few percent of lines: summed per order here, not in a model.
@@ -263,4 +268,11 @@ features as (
 )
 
 select * from features
+{%- endmacro %}
+
+{#- A where clause keeping the rows of the customers selected by ``customers`` (none: no clause). -#}
+{% macro only_customers(customers) -%}
+    {%- if customers is not none %}
+    where customer_id in (select customer_id from ({{ customers }}) as kept_customers)
+    {%- endif -%}
 {%- endmacro %}

@@ -69,8 +69,9 @@ def training_snapshots(snapshots: pd.DataFrame | None) -> pd.DataFrame:
 def read_training_sample(snapshots: Any, customers_per_snapshot: int) -> pd.DataFrame:
     """The engine's customer_training_snapshots as pandas, at most ``customers_per_snapshot``
     customers per snapshot (0: all): its ``training_sample_rank`` (by a hash of the id, so the
-    same customers at every cutoff) filtered in the engine. At 100x the real data the filter
-    moves 1.3M rows into Python instead of 4M."""
+    same customers at every cutoff) filtered in the engine. The dbt model already keeps only
+    that sample; the filter matters when the table was built with a larger cap and the
+    models are run alone (``--select churn_scores``)."""
     where = f"{SAMPLE_RANK} <= {int(customers_per_snapshot)}" if customers_per_snapshot > 0 else None
     return to_pandas(snapshots, where=where)
 

@@ -9,6 +9,8 @@
 -- depends_on: {{ ref('retraining_plan') }}
 {%- set churn_horizon = var('churn_horizon_days') | int -%}
 {%- set ltv_horizon = var('ltv_horizon_days') | int -%}
+{%- set sample_size = var('training_customers_per_snapshot') | int -%}
+{%- set sampled_customers = 'select customer_id from training_sample' if sample_size > 0 else none -%}
 {%- if not rebuild_needed(['churn', 'ltv']) %}
 select * from {{ this }} where 1 = 0
 {%- else %}
@@ -43,6 +45,53 @@ snapshot_cutoffs as (
     cross join build_date
 ),
 
+-- The training sample (var training_customers_per_snapshot, 0: everyone): at each
+-- cutoff, the customers with an order before it ranked by a hash of the id, so the
+-- same customers are sampled at every cutoff they appear in. Ranked from the order
+-- parts alone, before any feature: only the sampled customers' features and labels
+-- are computed (at 100x the real data 145k of 433k customers: this model took
+-- 17-22 s instead of 27-30 s in full builds).
+customer_starts as (
+    select
+        customer_id,
+        min(ordered_at) as first_ordered_at
+    from {{ ref('int_order_parts') }}
+    group by customer_id
+),
+
+customer_sample_order as (
+    select
+        customer_id,
+        first_ordered_at,
+        row_number() over (order by {{ dbt.hash('customer_id') }}, customer_id) as sample_order
+    from customer_starts
+),
+
+sample_ranks as (
+    select
+        customer_sample_order.customer_id,
+        snapshot_cutoffs.cutoff_date as as_of_date,
+        cast(row_number() over (
+            partition by snapshot_cutoffs.cutoff_date
+            order by customer_sample_order.sample_order
+        ) as {{ dbt.type_bigint() }}) as training_sample_rank
+    from customer_sample_order
+    inner join snapshot_cutoffs
+        on customer_sample_order.first_ordered_at
+            < cast(snapshot_cutoffs.cutoff_date as {{ dbt.type_timestamp() }})
+),
+
+training_sample as (
+    select
+        customer_id,
+        as_of_date,
+        training_sample_rank
+    from sample_ranks
+    {%- if sample_size > 0 %}
+    where training_sample_rank <= {{ sample_size }}
+    {%- endif %}
+),
+
 -- All cutoffs in one pass over the lines (macro customer_features_at).
 snapshot_features as (
     select
@@ -50,7 +99,7 @@ snapshot_features as (
         snapshot_cutoffs.stack_index,
         snapshot.*
     from (
-        {{ customer_features_at("select cutoff_date from snapshot_cutoffs") | indent(8) }}
+        {{ customer_features_at("select cutoff_date from snapshot_cutoffs", sampled_customers) | indent(8) }}
     ) as snapshot
     inner join snapshot_cutoffs
         on snapshot.as_of_date = snapshot_cutoffs.cutoff_date
@@ -68,6 +117,9 @@ purchases as (
     from {{ ref('int_order_parts') }} as parts
     cross join build_date
     where parts.ordered_at < cast(build_date.as_of_date as {{ dbt.type_timestamp() }})
+    {%- if sampled_customers %}
+        and parts.customer_id in (select customer_id from training_sample)
+    {%- endif %}
 ),
 
 -- Labels per customer and cutoff straight from the order parts (the cutoffs
@@ -92,6 +144,9 @@ future_activity as (
     inner join purchases
         on purchases.ordered_at
             >= cast(snapshot_cutoffs.cutoff_date as {{ dbt.type_timestamp() }})
+        -- the longer of the two label windows (ltv_horizon_days <= churn_horizon_days)
+        and purchases.ordered_at < {{ dbt.dateadd(
+            'day', churn_horizon, 'cast(snapshot_cutoffs.cutoff_date as ' ~ dbt.type_timestamp() ~ ')') }}
     group by purchases.customer_id, snapshot_cutoffs.cutoff_date
 ),
 
@@ -141,14 +196,11 @@ labelled as (
         snapshot_features.as_of_date,
         snapshot_features.first_ordered_at,
         snapshot_features.last_ordered_at,
-        -- The training sample's order (var training_customers_per_snapshot): by a hash of
-        -- the id, so the models read the first N rows of each snapshot in the engine and
-        -- the same customers are sampled at every cutoff they appear in.
-        cast(row_number() over (
-            partition by snapshot_features.as_of_date
-            order by {{ dbt.hash('snapshot_features.customer_id') }}, snapshot_features.customer_id
-        ) as {{ dbt.type_bigint() }}) as training_sample_rank
+        training_sample.training_sample_rank
     from snapshot_features
+    inner join training_sample
+        on snapshot_features.customer_id = training_sample.customer_id
+        and snapshot_features.as_of_date = training_sample.as_of_date
     left join future_activity
         on snapshot_features.customer_id = future_activity.customer_id
         and snapshot_features.as_of_date = future_activity.as_of_date

@@ -132,6 +132,43 @@ def test_dbt_build_demo_features_cover_every_customer_once(demo_build: Workspace
     assert (as_of - last_order).days == 1  # type: ignore[operator]
 
 
+def test_dbt_build_capped_training_snapshots_hold_the_md5_sample_with_unchanged_rows(
+    demo_build: Workspace, tmp_path: Path
+) -> None:
+    """With training_customers_per_snapshot below the customer count, the model keeps at each cutoff the N
+    customers with the smallest MD5 of their id among all who had ordered before it, and their rows equal
+    those of a build without a cap (0: every customer, none of the model's customer filters), features and
+    labels computed from their own rows only."""
+    workspace = copy_workspace(demo_build, tmp_path / "workspace")
+
+    def build(cap: int) -> pd.DataFrame:
+        workspace.run(
+            "dbt",
+            "build",
+            "--select",
+            "customer_training_snapshots",
+            "--full-refresh",
+            "--vars",
+            json.dumps({"training_customers_per_snapshot": cap}),
+            check=True,
+        )
+        return workspace.frame("select * from marts.customer_training_snapshots")
+
+    everyone = build(0)
+    cap = int(everyone.groupby("as_of_date").size().min()) // 2
+    sample = build(cap)
+
+    everyone["md5"] = [hashlib.md5(customer.encode()).hexdigest() for customer in everyone["customer_id"]]
+    expected = everyone.sort_values(["as_of_date", "md5", "customer_id"]).groupby("as_of_date").head(cap)
+    key = ["as_of_date", "customer_id"]
+    assert cap >= 10 and (sample.groupby("as_of_date").size() == cap).all()
+    assert (expected["returned_amount"] > 0).any() and not expected["is_churned"].all()  # not vacuous
+    pd.testing.assert_frame_equal(
+        sample.sort_values(key).reset_index(drop=True),
+        expected.drop(columns="md5")[list(sample.columns)].sort_values(key).reset_index(drop=True),
+    )
+
+
 def test_dbt_build_demo_training_sample_rank_orders_each_snapshot_by_the_md5_of_the_id(
     demo_build: Workspace,
 ) -> None:
