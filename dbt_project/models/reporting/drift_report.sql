@@ -6,12 +6,9 @@
 ) }}
 {#- One row per drift check and build, kept across builds like segment history:
     feature drift against the snapshot the current churn model was refitted
-    on, prediction drift against the previous build's scores, and the
-    performance of matured scoring dates graded by this build.
-    The reference features are computed here rather than read from
-    ml.drift_reference_features: a failing drift test skips every model
-    downstream of both its inputs, and the report must still be written. -#}
-{%- set features = var('drift_features') -%}
+    on (reporting.feature_drift), prediction drift against the previous
+    build's scores, and the performance of matured scoring dates graded by
+    this build. -#}
 {%- set predictions = ['churn_probability', 'predicted_ltv'] -%}
 {%- set warn_psi = var('psi_warn_threshold') -%}
 {%- set error_psi = var('psi_error_threshold') -%}
@@ -19,33 +16,26 @@
 
 with
 
-reference_features as (
-    {{ customer_features_at('select ' ~ drift_reference_cutoff() ~ ' as cutoff_date') | indent(4) }}
+feature_drift as (
+    select
+        feature,
+        psi,
+        ks,
+        reference_history_days
+    from {{ ref('feature_drift') }}
 ),
 
-{#- (name, reference, current) of every distribution compared. -#}
-{%- set comparisons = [] -%}
-{%- for feature in features -%}
-    {%- do comparisons.append((
-        feature,
-        'select ' ~ feature ~ ' as value from reference_features',
-        'select ' ~ feature ~ ' as value from ' ~ ref('customer_features'))) -%}
-{%- endfor -%}
-{%- for prediction in predictions -%}
-    {%- do comparisons.append((
-        prediction,
-        'select ' ~ prediction ~ ' as value from ' ~ ref('score_history')
-            ~ ' where as_of_date = ' ~ previous_scoring_date(),
-        'select ' ~ prediction ~ ' as value from ' ~ ref('customer_scores'))) -%}
-{%- endfor %}
-{% for name, reference_sql, current_sql in comparisons -%}
-drift_{{ name }} as (
+{% for prediction in predictions -%}
+drift_{{ prediction }} as (
     select
-        '{{ name }}' as feature,
+        '{{ prediction }}' as feature,
         statistics.psi,
         statistics.ks
     from (
-        {{ drift_statistics(reference_sql, current_sql) | indent(8) }}
+        {{ drift_statistics(
+            'select ' ~ prediction ~ ' as value from ' ~ ref('score_history')
+                ~ ' where as_of_date = ' ~ previous_scoring_date(),
+            'select ' ~ prediction ~ ' as value from ' ~ ref('customer_scores')) | indent(8) }}
     ) as statistics
 ),
 
@@ -60,26 +50,25 @@ retraining as (
     from {{ ref('retraining_plan') }}
 ),
 
-reference_history as (
-    select
-        {{ dbt.datediff('min(first_ordered_at)', 'min(as_of_date)', 'day') }}
-            as history_days
-    from reference_features
-),
-
 {#- kind: feature (against the model's reference) or prediction (against
     the previous build's scores). -#}
 all_drift as (
-    {%- for name, _, _ in comparisons %}
     select
-        '{{ 'feature' if name in features else 'prediction' }}' as kind,
+        'feature' as kind,
         feature,
         psi,
-        ks
-    from drift_{{ name }}
-    {%- if not loop.last %}
+        ks,
+        reference_history_days
+    from feature_drift
+    {%- for prediction in predictions %}
     union all
-    {%- endif %}
+    select
+        'prediction' as kind,
+        feature,
+        psi,
+        ks,
+        cast(null as {{ dbt.type_int() }}) as reference_history_days
+    from drift_{{ prediction }}
     {%- endfor %}
 ),
 
@@ -107,7 +96,7 @@ checks as (
             unless var feature_drift_severity is error, nothing above warn
             for a model trained in this build. #}
         case
-            when kind = 'feature' and reference_history.history_days < {{ min_history_days }}
+            when kind = 'feature' and reference_history_days < {{ min_history_days }}
                 then 'not_graded'
             when psi >= {{ warn_psi }} and retraining.retrain
                 then 'info'
@@ -118,7 +107,6 @@ checks as (
             else 'ok'
         end as status
     from all_drift
-    cross join reference_history
     left join retraining
         on retraining.family = case when feature = 'predicted_ltv' then 'ltv' else 'churn' end
     where kind = 'feature' or {{ previous_scoring_date() }} is not null

@@ -23,6 +23,7 @@ def model(dbt, session):
     dbt.ref("retraining_plan")
     dbt.ref("customer_scores")
     dbt.ref("drift_report")
+    dbt.ref("feature_drift")
     dbt.ref("model_performance")
     dbt.ref("previous_scores")
     dbt.ref("retention_parameters")

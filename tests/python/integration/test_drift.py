@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy.stats import ks_2samp
 
-from tests.python.conftest import PROJECT_DIR
+from tests.python.conftest import PROJECT_DIR, Workspace
 
 # One worker runs the module: its fixture is module-scoped.
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("drift")]
@@ -271,3 +271,26 @@ def test_sql_psi_and_ks_match_textbook_psi_and_scipy_ks(
 
     assert sql_psi == pytest.approx(textbook_psi(data["reference"], data[name]), rel=1e-9)
     assert sql_ks == pytest.approx(ks_2samp(data["reference"], data[name]).statistic, rel=1e-9)
+
+
+def test_a_builds_feature_drift_matches_textbook_psi_and_scipy_ks_and_is_what_drift_report_grades(
+    demo_build: Workspace,
+) -> None:
+    """reporting.feature_drift compares each feature of customer_features with the churn model's reference:
+    in a build with no late rows, the features at its cutoff are ml.drift_reference_features."""
+    drift = demo_build.frame("select feature, psi, ks from reporting.feature_drift order by feature")
+    reference = demo_build.frame("select * from ml.drift_reference_features")
+    current = demo_build.frame("select * from marts.customer_features")
+    report = dict(
+        demo_build.query(
+            "select feature, value from reporting.drift_report where check_name like 'feature_psi:%' "
+            "and as_of_date = (select max(as_of_date) from marts.customer_features)"
+        )
+    )
+
+    assert len(drift) == 14 and drift["feature"].is_unique
+    for feature, psi, ks in drift.itertuples(index=False):
+        before, now = reference[feature].dropna().to_numpy(float), current[feature].dropna().to_numpy(float)
+        assert psi == pytest.approx(textbook_psi(before, now), rel=1e-9, abs=1e-12), feature
+        assert ks == pytest.approx(ks_2samp(before, now).statistic, rel=1e-9), feature
+        assert report[feature] == pytest.approx(psi, rel=1e-12), feature
