@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from models_py.dbt_logging import level_log
 from models_py.settings import AS_OF_DATE_ENV, WAREHOUSE_ENV, Settings
 
 
@@ -44,8 +45,6 @@ class DbtSession:
         dbt-duckdb resolves the profile's relative path against the working
         directory, so the warehouse path is handed over absolute through the env.
         """
-        from dbt.cli.main import dbtRunner  # imported late: dbt start-up is slow
-
         # DuckDB creates the file but not its folder.
         self.settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         _release_other_warehouse(self.settings.warehouse_path)
@@ -72,10 +71,10 @@ class DbtSession:
                 if key not in self._manifests:
                     # Quiet: the parse is plumbing; the command itself reports.
                     parse = ["parse", "--log-level", "none", "--project-dir", project, "--profiles-dir", project]
-                    parsed = dbtRunner().invoke(parse + (["--vars", key] if variables else []))
+                    parsed = _invoke(None, parse + (["--vars", key] if variables else []), project)
                     self._manifests[key] = parsed.result if parsed.success else None
                 manifest = self._manifests[key]
-            result = dbtRunner(manifest=manifest).invoke(command)
+            result = _invoke(manifest, command, project)
         finally:
             os.chdir(previous)
             if users_date is None:
@@ -88,6 +87,19 @@ class DbtSession:
             _failed_test_sql(result.result),
             _node_errors(result.result),
         )
+
+
+def _invoke(manifest: Any, command: list[str], project: str) -> Any:
+    """dbtRunner's result for ``command``, its log lines written by a ``LevelLog`` when it can (see dbt_logging)."""
+    from dbt.cli.main import dbtRunner  # imported late: dbt start-up is slow
+
+    log = level_log(command, Path(project))
+    if log is None:
+        return dbtRunner(manifest=manifest).invoke(command)
+    try:
+        return dbtRunner(manifest=manifest, callbacks=[log]).invoke(log.command(command))
+    finally:
+        log.close()
 
 
 _warehouse_in_use: list[Path] = []  # the warehouse dbt-duckdb's DuckDB instance in this process has open

@@ -30,7 +30,7 @@ class _Recorder:
 
     seen: ClassVar[list[str | None]] = []
 
-    def __init__(self, manifest: Any = None) -> None:
+    def __init__(self, manifest: Any = None, callbacks: Any = None) -> None:
         pass
 
     def invoke(self, args: list[str]) -> Any:
