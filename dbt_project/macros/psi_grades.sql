@@ -1,15 +1,19 @@
-{#- The query of the drift tests psi_within_threshold (one column) and
-    psi_within_threshold_columns (several): one row per graded column with
-    its PSI, KS, the baseline's history in days and severity_level (0 ok,
-    1 warn, 2 error). `columns` maps each column of the model to its column in
-    the baseline; the other arguments are psi_within_threshold's. At run time
-    every column's statistics come from one query, are logged, and are graded
-    as literals: computing them again in the test query took half of each
-    feature test, and a query (and a dbt node) per feature cost about 60 ms
-    each in every build. -#}
+{#- The query of the drift tests psi_within_threshold (one column),
+    psi_within_threshold_columns (several) and psi_within_threshold_features
+    (tests/dbt): one row per graded column with its PSI, KS, the baseline's
+    history in days and severity_level (0 ok, 1 warn, 2 error). `columns` maps
+    each column of the model to its column in the baseline; the other
+    arguments are psi_within_threshold's. At run time every column's
+    statistics come from one query, are logged, and are graded as literals:
+    computing them again in the test query took half of each feature test,
+    and a query (and a dbt node) per feature cost about 60 ms each in every
+    build. `statistics_relation`, when given, already holds them (columns
+    feature, psi, ks, reference_history_days; one row per column, as in
+    reporting.feature_drift): they are read from it, and `baseline`,
+    `baseline_where`, `bins` and the history columns are not used. -#}
 {% macro psi_grades(model, columns, baseline, baseline_where, bins, warn_psi, error_psi, min_history_days,
                     cutoff_column, history_start_column, max_severity_var, warn_only_relation,
-                    warn_only_where) %}
+                    warn_only_where, statistics_relation=none) %}
 {%- set described = 'psi_within_threshold on ' ~ (columns | join(', ')) -%}
 {%- set warn_psi = warn_psi if warn_psi is not none else var('psi_warn_threshold', 0.1) -%}
 {%- set error_psi = error_psi if error_psi is not none else var('psi_error_threshold', 0.2) -%}
@@ -26,7 +30,7 @@
     {{ exceptions.raise_compiler_error(described ~ ': bins must be >= 2') }}
 {%- endif -%}
 {%- set statistics_parts = [] -%}
-{%- for column, baseline_column in columns.items() -%}
+{%- for column, baseline_column in (columns.items() if statistics_relation is none else []) -%}
     {%- set reference_sql -%}
         select {{ baseline_column }} as value from {{ baseline }}
         {%- if baseline_where %} where {{ baseline_where }}{% endif %}
@@ -38,14 +42,21 @@
         "select '" ~ column ~ "' as feature, psi, ks from (\n"
         ~ drift_statistics(reference_sql, current_sql, bins) ~ "\n) as statistics_" ~ loop.index) -%}
 {%- endfor -%}
-{%- set statistics_sql = statistics_parts | join('\nunion all\n') -%}
+{%- set statistics_sql = statistics_parts | join('\nunion all\n') if statistics_relation is none else
+    'select feature, psi, ks from ' ~ statistics_relation
+    ~ " where feature in ('" ~ (columns | list | join("', '")) ~ "')" -%}
 {%- set min_history_days = (min_history_days if min_history_days is not none
     else var('drift_min_history_days', 0)) | int -%}
 {%- set history_sql -%}
+    {%- if statistics_relation is none %}
     select {{ dbt.datediff('min(' ~ history_start_column ~ ')', 'min(' ~ cutoff_column ~ ')', 'day') }}
         as history_days
     from {{ baseline }}
     {%- if baseline_where %} where {{ baseline_where }}{% endif %}
+    {%- else %}
+    select max(reference_history_days) as history_days
+    from {{ statistics_relation }}
+    {%- endif %}
 {%- endset -%}
 {%- set warn_only_sql -%}
     select {{ 'true' if max_severity == 'warn' else 'false' }}
@@ -66,6 +77,10 @@
         else (' graded at most warn' if warn_only else '') -%}
     {%- set literal_parts = [] -%}
     {%- for column in columns -%}
+        {%- if column not in statistics -%}
+            {{ exceptions.raise_compiler_error(
+                described ~ ': ' ~ statistics_relation ~ ' has no row for feature ' ~ column) }}
+        {%- endif -%}
         {%- set psi, ks = statistics[column] -%}
         {%- if psi is none -%}
             {{ log('drift ' ~ model.identifier ~ '.' ~ column ~ ': not graded, the baseline is empty', info=True) }}

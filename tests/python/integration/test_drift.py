@@ -273,11 +273,12 @@ def test_sql_psi_and_ks_match_textbook_psi_and_scipy_ks(
     assert sql_ks == pytest.approx(ks_2samp(data["reference"], data[name]).statistic, rel=1e-9)
 
 
-def test_a_builds_feature_drift_matches_textbook_psi_and_scipy_ks_and_is_what_drift_report_grades(
+def test_a_builds_feature_drift_matches_textbook_psi_and_scipy_ks_and_is_what_the_test_grades_and_the_report_keeps(
     demo_build: Workspace,
 ) -> None:
-    """reporting.feature_drift compares each feature of customer_features with the churn model's reference:
-    in a build with no late rows, the features at its cutoff are ml.drift_reference_features."""
+    """reporting.feature_drift compares each feature of customer_features with the churn model's reference
+    snapshot, ml.drift_reference_features; the test psi_within_threshold_features grades those numbers and
+    drift_report keeps them."""
     drift = demo_build.frame("select feature, psi, ks from reporting.feature_drift order by feature")
     reference = demo_build.frame("select * from ml.drift_reference_features")
     current = demo_build.frame("select * from marts.customer_features")
@@ -287,6 +288,10 @@ def test_a_builds_feature_drift_matches_textbook_psi_and_scipy_ks_and_is_what_dr
             "and as_of_date = (select max(as_of_date) from marts.customer_features)"
         )
     )
+    # What the build's feature-drift test graded: its rows, queried again from the SQL it ran.
+    results = json.loads((demo_build.root / "target" / "run_results.json").read_text())["results"]
+    test_sql = next(r["compiled_code"] for r in results if r["unique_id"].endswith(".psi_within_threshold_features"))
+    graded = {feature: (psi, ks) for feature, psi, ks in demo_build.query(f"select feature, psi, ks from ({test_sql})")}
 
     assert len(drift) == 14 and drift["feature"].is_unique
     for feature, psi, ks in drift.itertuples(index=False):
@@ -294,3 +299,4 @@ def test_a_builds_feature_drift_matches_textbook_psi_and_scipy_ks_and_is_what_dr
         assert psi == pytest.approx(textbook_psi(before, now), rel=1e-9, abs=1e-12), feature
         assert ks == pytest.approx(ks_2samp(before, now).statistic, rel=1e-9), feature
         assert report[feature] == pytest.approx(psi, rel=1e-12), feature
+        assert graded[feature] == pytest.approx((psi, ks), rel=1e-9), feature

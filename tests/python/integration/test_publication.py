@@ -198,7 +198,7 @@ def _drift_results(workspace: Workspace) -> dict[str, dict[str, str]]:
     kinds: dict[str, dict[str, str]] = {"feature": {}, "prediction": {}}
     for result in results:
         name = result["unique_id"]
-        if "psi_within_threshold_columns_customer_features" in name:
+        if name.endswith(".psi_within_threshold_features"):
             kinds["feature"][name] = result["status"]
         elif "psi_within_threshold_churn_scores" in name or "psi_within_threshold_ltv_scores" in name:
             kinds["prediction"][name] = result["status"]
@@ -210,9 +210,7 @@ def _feature_grades(workspace: Workspace) -> dict[str, int]:
     its rows, queried again from the SQL it ran."""
     results = json.loads((workspace.root / "target" / "run_results.json").read_text())["results"]
     sql = next(
-        result["compiled_code"]
-        for result in results
-        if "psi_within_threshold_columns_customer_features" in result["unique_id"]
+        result["compiled_code"] for result in results if result["unique_id"].endswith(".psi_within_threshold_features")
     )
     return {
         str(feature): int(level) for feature, level in workspace.query(f"select feature, severity_level from ({sql})")
@@ -242,7 +240,7 @@ def test_a_later_build_with_drift_warns_on_features_fails_on_predictions_and_kee
     strict = workspace.dbt(
         "test",
         "--select",
-        "test_name:psi_within_threshold test_name:psi_within_threshold_columns",
+        "test_name:psi_within_threshold psi_within_threshold_features",
         "--vars",
         "{feature_drift_severity: error}",
     )
