@@ -137,3 +137,21 @@ select
 from psi
 cross join ks
 {%- endmacro %}
+
+{#- drift_rows(comparisons, bins): one row per comparison, columns `feature`,
+    `psi` and `ks`: drift_statistics of each (name, reference_sql,
+    current_sql) in `comparisons`, named. -#}
+{% macro drift_rows(comparisons, bins=10) -%}
+{%- for name, reference_sql, current_sql in comparisons %}
+select
+    '{{ name }}' as feature,
+    statistics.psi,
+    statistics.ks
+from (
+    {{ drift_statistics(reference_sql, current_sql, bins) | indent(4) }}
+) as statistics
+{%- if not loop.last %}
+union all
+{%- endif %}
+{%- endfor %}
+{%- endmacro %}

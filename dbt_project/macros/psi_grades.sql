@@ -29,20 +29,15 @@
 {%- if bins < 2 -%}
     {{ exceptions.raise_compiler_error(described ~ ': bins must be >= 2') }}
 {%- endif -%}
-{%- set statistics_parts = [] -%}
+{%- set comparisons = [] -%}
 {%- for column, baseline_column in (columns.items() if statistics_relation is none else []) -%}
     {%- set reference_sql -%}
         select {{ baseline_column }} as value from {{ baseline }}
         {%- if baseline_where %} where {{ baseline_where }}{% endif %}
     {%- endset -%}
-    {%- set current_sql -%}
-        select {{ column }} as value from {{ model }}
-    {%- endset -%}
-    {%- do statistics_parts.append(
-        "select '" ~ column ~ "' as feature, psi, ks from (\n"
-        ~ drift_statistics(reference_sql, current_sql, bins) ~ "\n) as statistics_" ~ loop.index) -%}
+    {%- do comparisons.append((column, reference_sql, 'select ' ~ column ~ ' as value from ' ~ model)) -%}
 {%- endfor -%}
-{%- set statistics_sql = statistics_parts | join('\nunion all\n') if statistics_relation is none else
+{%- set statistics_sql = drift_rows(comparisons, bins) if statistics_relation is none else
     'select feature, psi, ks from ' ~ statistics_relation
     ~ " where feature in ('" ~ (columns | list | join("', '")) ~ "')" -%}
 {%- set min_history_days = (min_history_days if min_history_days is not none

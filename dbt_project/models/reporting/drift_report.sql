@@ -25,21 +25,18 @@ feature_drift as (
     from {{ ref('feature_drift') }}
 ),
 
-{% for prediction in predictions -%}
-drift_{{ prediction }} as (
-    select
-        '{{ prediction }}' as feature,
-        statistics.psi,
-        statistics.ks
-    from (
-        {{ drift_statistics(
-            'select ' ~ prediction ~ ' as value from ' ~ ref('score_history')
-                ~ ' where as_of_date = ' ~ previous_scoring_date(),
-            'select ' ~ prediction ~ ' as value from ' ~ ref('customer_scores')) | indent(8) }}
-    ) as statistics
+{%- set comparisons = [] -%}
+{%- for prediction in predictions -%}
+    {%- do comparisons.append((
+        prediction,
+        'select ' ~ prediction ~ ' as value from ' ~ ref('score_history')
+            ~ ' where as_of_date = ' ~ previous_scoring_date(),
+        'select ' ~ prediction ~ ' as value from ' ~ ref('customer_scores'))) -%}
+{%- endfor %}
+prediction_drift as (
+    {{- drift_rows(comparisons) | indent(4) }}
 ),
 
-{% endfor -%}
 {#- A model trained in this build: feature drift is measured against its
     own training snapshot, and its predictions against another model's, so
     both are information, not an alert. Features follow the churn model. #}
@@ -60,7 +57,6 @@ all_drift as (
         ks,
         reference_history_days
     from feature_drift
-    {%- for prediction in predictions %}
     union all
     select
         'prediction' as kind,
@@ -68,8 +64,7 @@ all_drift as (
         psi,
         ks,
         cast(null as {{ dbt.type_int() }}) as reference_history_days
-    from drift_{{ prediction }}
-    {%- endfor %}
+    from prediction_drift
 ),
 
 performance as (

@@ -14,31 +14,15 @@ reference_history as (
     from {{ ref('drift_reference_features') }}
 ),
 
-{% for feature in features -%}
-drift_{{ feature }} as (
-    select
-        '{{ feature }}' as feature,
-        statistics.psi,
-        statistics.ks
-    from (
-        {{ drift_statistics(
-            'select ' ~ feature ~ ' as value from ' ~ ref('drift_reference_features'),
-            'select ' ~ feature ~ ' as value from ' ~ ref('customer_features')) | indent(8) }}
-    ) as statistics
-),
-
-{% endfor -%}
-all_drift as (
-    {%- for feature in features %}
-    select
+{%- set comparisons = [] -%}
+{%- for feature in features -%}
+    {%- do comparisons.append((
         feature,
-        psi,
-        ks
-    from drift_{{ feature }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        'select ' ~ feature ~ ' as value from ' ~ ref('drift_reference_features'),
+        'select ' ~ feature ~ ' as value from ' ~ ref('customer_features'))) -%}
+{%- endfor %}
+all_drift as (
+    {{- drift_rows(comparisons) | indent(4) }}
 ),
 
 feature_drift as (
