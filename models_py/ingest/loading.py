@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -550,6 +551,8 @@ def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, r
     """Temp view ``_staged``: canonical text columns plus the parse verdict per row.
 
     A view, not a table: at 50M rows a second materialized copy would double memory.
+    A check is written into the view only for a column where some value fails it
+    (``_value_faults``): a clean file's rows are copied without parsing them again.
     """
 
     def source(name: str) -> str:
@@ -560,17 +563,25 @@ def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, r
         return f"nullif(trim({source(name)}), '') is null"
 
     fmt = _sql_string(reading.datetime_format)
-    checks = [
-        f"when {blank(name)} then 'missing {name}'" for name in ("order_id", "product_id") if name in mapping.columns
-    ]
-    order_datetime = _order_level_value(con, mapping, "order_datetime")
-    checks.append(f"when {order_datetime} is null then 'missing order_datetime'")
-    checks.append(f"when try_strptime({order_datetime}, {fmt}) is null then 'unparseable order_datetime'")
     amount_fields = ["order_total"] if mapping.uses_order_total else list(LINE_AMOUNT_FIELDS)
+    faults = _value_faults(con, mapping, reading, amount_fields)
+    checks = [
+        f"when {blank(name)} then 'missing {name}'"
+        for name in ("order_id", "product_id")
+        if name in mapping.columns and faults[name].blank
+    ]
+    order_datetime = _order_level_value(mapping, "order_datetime", faults["order_datetime"].blank)
+    if faults["order_datetime"].blank:
+        checks.append(f"when {order_datetime} is null then 'missing order_datetime'")
+    if faults["order_datetime"].unparseable:
+        checks.append(f"when try_strptime({order_datetime}, {fmt}) is null then 'unparseable order_datetime'")
     for name in amount_fields:
-        checks.append(f"when {blank(name)} then 'missing {name}'")
-        number = number_text(source(name), reading.decimal_separator)
-        checks.append(f"when try_cast({number} as double) is null then 'unparseable {name}'")
+        if faults[name].blank:
+            checks.append(f"when {blank(name)} then 'missing {name}'")
+        if faults[name].unparseable:
+            number = number_text(source(name), reading.decimal_separator)
+            checks.append(f"when try_cast({number} as double) is null then 'unparseable {name}'")
+    parse_error = f"case {' '.join(checks)} end" if checks else "cast(null as varchar)"
     sheet = f"_source_raw.{_SHEET_COLUMN}" if _has_sheet_column(con) else "null"
     columns = ", ".join(f"{source(name)} as {name}" for name in CANONICAL_FIELDS)
     con.execute(
@@ -581,7 +592,7 @@ def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, r
             {fmt} as _datetime_format,
             {_sql_string(reading.decimal_separator)} as _decimal_separator,
             {_sql_string(mapping.effective_cancellation_prefix)} as _cancellation_prefix,
-            case {" ".join(checks)} end as _parse_error,
+            {parse_error} as _parse_error,
             {sheet} as _source_sheet,
             {_row_index(con)} + 1 as _source_row_number
         from _source_raw
@@ -589,14 +600,57 @@ def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, r
     )
 
 
-def _order_level_value(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, name: str) -> str:
+@dataclass(frozen=True)
+class _Faults:
+    """What the values of one source column hold: a blank (null or only spaces), a value that does not parse."""
+
+    blank: bool
+    unparseable: bool
+
+
+def _value_faults(
+    con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, reading: Reading, amount_fields: list[str]
+) -> dict[str, _Faults]:
+    """The faults of each checked field's column, decided on its distinct values.
+
+    A file repeats each date, quantity and price on many lines: parsing every line
+    took 2.2 s of a 5.4-million-line load's 10, their distinct values 0.4 s.
+    """
+    fmt = _sql_string(reading.datetime_format)
+    parsers: dict[str, Callable[[str], str] | None] = {
+        "order_id": None,
+        "product_id": None,
+        "order_datetime": lambda value: f"try_strptime({value}, {fmt})",
+        **{
+            name: lambda value: f"try_cast({number_text(value, reading.decimal_separator)} as double)"
+            for name in amount_fields
+        },
+    }
+    faults: dict[str, _Faults] = {}
+    for name, parser in parsers.items():
+        if name not in mapping.columns:
+            continue
+        parsed = parser("trim(value)") if parser else None
+        unparseable = f"count(*) filter (where trim(value) <> '' and {parsed} is null)" if parsed else "0"
+        row = con.execute(
+            f"""
+            select count(*) filter (where value is null or trim(value) = ''), {unparseable}
+            from (select distinct {quote_identifier(mapping.columns[name])} as value from _source_raw)
+            """
+        ).fetchone()
+        assert row is not None
+        faults[name] = _Faults(blank=row[0] > 0, unparseable=row[1] > 0)
+    return faults
+
+
+def _order_level_value(mapping: ColumnMapping, name: str, some_blank: bool) -> str:
     """SQL for a field that exports such as Shopify's fill on an order's first line only.
 
     Blank on a row, it is taken from another row of the same order (staging
     does the same); the window is added only when some row is blank.
     """
     value = f"nullif(trim(_source_raw.{quote_identifier(mapping.columns[name])}), '')"
-    if "order_id" not in mapping.columns or not _count(con, f"select count(*) from _source_raw where {value} is null"):
+    if "order_id" not in mapping.columns or not some_blank:
         return value
     order_id = f"nullif(upper(trim(_source_raw.{quote_identifier(mapping.columns['order_id'])})), '')"
     return f"coalesce({value}, case when {order_id} is not null then max({value}) over (partition by {order_id}) end)"

@@ -275,6 +275,69 @@ def test_ingest_keeps_unparseable_rows_with_reason_under_threshold(tmp_path: Pat
     assert rows["_parse_error"].tolist()[4:] == ["unparseable order_datetime", "missing unit_price"]
 
 
+# Faults in every checked column, blanks written as nothing or as spaces, values padded with
+# spaces, repeated faulty and clean values, and a row with two faults (the first one named).
+FAULTY_ROWS = [
+    ("536365", "85123A", "6", "2010-12-01 08:26:00", "2.55"),
+    ("536366", "85123A", " 6 ", " 2010-12-01 08:26:00 ", " 2.55"),
+    ("", "85123A", "6", "2010-12-01 08:26:00", "2.55"),
+    ("536368", "  ", "6", "2010-12-01 08:26:00", "2.55"),
+    ("536369", "71053", "6", "", "2.55"),
+    ("536370", "71053", "6", "   ", "2.55"),
+    ("536371", "71053", "6", "01/12/2010", "2.55"),
+    ("536372", "71053", "6", "01/12/2010", "2.55"),
+    ("536373", "71053", "", "2010-12-01 09:00:00", "2.55"),
+    ("536374", "71053", "six", "2010-12-01 09:00:00", "2.55"),
+    ("536375", "71053", "six", "2010-12-01 09:00:00", " "),
+    ("536376", "71053", "6", "2010-12-01 09:00:00", "2.5.5"),
+    ("536377", "71053", "6", "2010-12-01 09:00:00", "2.55"),
+]
+
+
+def expected_parse_error(order_id: str, product_id: str, quantity: str, when: str, price: str) -> str | None:
+    """The first fault of a row in the documented order, with Python's own parsers."""
+    for name, value in (("order_id", order_id), ("product_id", product_id), ("order_datetime", when)):
+        if not value.strip():
+            return f"missing {name}"
+    try:
+        datetime.strptime(when.strip(), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return "unparseable order_datetime"
+    for name, value in (("quantity", quantity), ("unit_price", price)):
+        if not value.strip():
+            return f"missing {name}"
+        try:
+            float(value.strip())
+        except ValueError:
+            return f"unparseable {name}"
+    return None
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_ingest_names_each_rows_first_fault_whichever_columns_hold_faults(
+    tmp_path: Path, warehouse: Path, suffix: str
+) -> None:
+    # Faulty rows alone, then with the faulty columns' rows dropped one column at a time: a check
+    # is only written for a column where some value fails it, so each mix must still name every fault.
+    frame = pd.DataFrame(FAULTY_ROWS, columns=["InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice"])
+    frame = frame.assign(Description="ITEM", CustomerID="17850", Country="United Kingdom")
+    for kept in (list(range(13)), [0, 1, 8, 9, 10, 11, 12], [0, 1, 4, 5, 6, 7], [0, 1, 12]):
+        part = frame.iloc[kept]
+        source = tmp_path / f"faults_{len(kept)}{suffix}"
+        if suffix == ".csv":
+            part.to_csv(source, index=False)
+        else:
+            # Parquet keeps a blank as an empty string or a null: both, as exports write them.
+            part.replace({"": None}).to_parquet(source, index=False)
+
+        result = ingest_file(source, warehouse, max_bad_share=1.0)
+
+        expected = [expected_parse_error(*FAULTY_ROWS[index]) for index in kept]
+        loaded = [None if pd.isna(reason) else reason for reason in raw_rows(warehouse, "_parse_error")["_parse_error"]]
+        assert loaded == expected, source.name
+        assert result.bad_rows == sum(reason is not None for reason in expected)
+
+
 def test_ingest_mapping_naming_absent_column_lists_file_columns(tmp_path: Path, warehouse: Path) -> None:
     source = write_csv(tmp_path / "shop.csv", "TxnID,Client,SKU,Units,Price,PurchaseDate", ["T1,C1,S,1,1.0,2024-01-01"])
 
