@@ -338,16 +338,50 @@ def combined(runs: list[SizeResult]) -> SizeResult:
     return replace(middle, steps=steps, repeats=len(runs), ranges=ranges)
 
 
-def machine() -> str:
+# This shared machine's speed varies from day to day (the same commit's 1x build took 11.7 s one day and
+# 20.9 s two days later): a fixed interpreter workload, timed before and after the runs, says how fast
+# the machine was, so reports of different days compare by it.
+PROBE_RECORDS = 200_000
+
+
+def speed_probe() -> float:
+    """Seconds of a fixed pure-Python workload, best of three: objects built, serialised, parsed and sorted,
+    the kind of work dbt's per-node overhead is made of."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        records = [
+            {"id": index, "name": f"node_{index}", "tags": [index % 7, index % 11]} for index in range(PROBE_RECORDS)
+        ]
+        parsed = json.loads(json.dumps(records))
+        sorted(parsed, key=lambda record: (record["tags"][1], record["name"]))
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
+
+
+def machine(probes: tuple[float, float] | None = None) -> str:
     memory = next(
         (int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line),
         0,
     )
     packages = ("duckdb", "dbt-core", "dbt-duckdb", "scikit-learn", "xgboost-cpu", "mlflow", "pandas")
     versions = ", ".join(f"{name} {version(name)}" for name in packages)
+    speed = (
+        f"; speed probe (a fixed Python workload of {PROBE_RECORDS:,} records, best of 3, lower is faster) "
+        f"{probes[0]:.2f} s before the runs, {probes[1]:.2f} s after"
+        if probes
+        else ""
+    )
     return (
-        f"{os.cpu_count()} cores, {memory / GB:.0f} GB RAM, {platform.platform()}, Python {platform.python_version()}; "
-        f"{versions}; RETAIL_DUCKDB_MEMORY_LIMIT={os.environ.get('RETAIL_DUCKDB_MEMORY_LIMIT', 'default 6GB')}"
+        f"{os.cpu_count()} cores of {cpu_model()}, {memory / GB:.0f} GB RAM, {platform.platform()}, "
+        f"Python {platform.python_version()}; {versions}; "
+        f"RETAIL_DUCKDB_MEMORY_LIMIT={os.environ.get('RETAIL_DUCKDB_MEMORY_LIMIT', 'default 6GB')}{speed}"
     )
 
 
@@ -384,11 +418,11 @@ def target_rows(results: dict[int, SizeResult]) -> list[str]:
     return lines
 
 
-def report(results: dict[int, SizeResult]) -> str:
+def report(results: dict[int, SizeResult], probes: tuple[float, float] | None = None) -> str:
     lines = [
         "# Bench: the pipeline on N-times the real Online Retail file",
         "",
-        f"Written by `bench/run` on {time.strftime('%Y-%m-%d %H:%M')}. Machine: {machine()}.",
+        f"Written by `bench/run` on {time.strftime('%Y-%m-%d %H:%M')}. Machine: {machine(probes)}.",
         "",
         "## Targets",
         "",
@@ -475,13 +509,15 @@ def main() -> None:
         raise SystemExit(f"{args.source} not found: the bench copies the real Online Retail file")
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
+    before = speed_probe()
+    print(f"speed probe: {before:.2f} s", flush=True)
     results = {
         size: combined(
             [bench_size(args.source, size, args.workdir, rebuild=not args.skip_rebuild) for _ in range(args.repeat)]
         )
         for size in sizes
     }
-    text = report(results)
+    text = report(results, (before, speed_probe()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)

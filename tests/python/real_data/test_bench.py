@@ -4,6 +4,7 @@ carries the numbers of what it built, checked against the warehouse and the file
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,10 @@ def test_bench_smoke_run_at_1x_reports_what_it_built(tmp_path: Path) -> None:
     assert seconds[0] < float(steps.loc["full build (trains)", "wall s"])
     # The first build trains: a model fitting step is among its slowest nodes.
     assert any(node.startswith(("churn_scores", "ltv_scores", "customer_segments")) for node in slowest)
+    # The machine line names the CPU and the speed probes taken before (as printed then) and after the runs.
+    machine = next(line for line in text.splitlines() if "Machine:" in line)
+    model = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    assert f"cores of {model.split(':', 1)[1].strip()}," in machine
+    probes = re.search(r"speed probe [^)]*\) ([0-9.]+) s before the runs, ([0-9.]+) s after", machine)
+    printed = re.search(r"^speed probe: ([0-9.]+) s$", completed.stdout, re.MULTILINE)
+    assert probes and printed and probes.group(1) == printed.group(1) and float(probes.group(2)) > 0
