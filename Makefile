@@ -29,6 +29,7 @@ run: setup
 # need it (a file lock), or its tests stay on one worker (xdist_group).
 # mypy runs beside pytest, not before it: it is single-threaded (about a minute
 # from a cold cache) and would leave a core idle; its report follows pytest's.
+# --durations=25: the slowest tests, where the suite's 15-minute budget goes.
 # OMP_NUM_THREADS=1: one OpenMP thread per worker (scikit-learn's k-means, XGBoost); three
 # workers with two each spin-waited for the cores: the model unit tests took 21 s, not 15.
 # The tests' scratch folders (warehouses, MLflow stores, the Evidence project's
@@ -40,7 +41,7 @@ test: COMPILE =
 test: EXTRAS = --extra spark
 test: setup ruff
 	@mkdir -p test-artifacts; $(UV) run --no-sync mypy > test-artifacts/mypy.log 2>&1 & mypy=$$!; \
-	PYTHONDONTWRITEBYTECODE= OMP_NUM_THREADS=1 $(UV) run --no-sync pytest -n 3 --dist loadgroup \
+	PYTHONDONTWRITEBYTECODE= OMP_NUM_THREADS=1 $(UV) run --no-sync pytest -n 3 --dist loadgroup --durations=25 \
 		$(if $(PYTEST_BASETEMP),--basetemp=$(PYTEST_BASETEMP)); tests=$$?; \
 	wait $$mypy; types=$$?; echo "mypy:"; cat test-artifacts/mypy.log; \
 	[ $$tests -eq 0 ] && [ $$types -eq 0 ]
