@@ -338,8 +338,8 @@ def combined(runs: list[SizeResult]) -> SizeResult:
     return replace(middle, steps=steps, repeats=len(runs), ranges=ranges)
 
 
-# This shared machine's speed varies from day to day (the same commit's 1x build took 11.7 s one day and
-# 20.9 s two days later): a fixed interpreter workload, timed before and after the runs, says how fast
+# This shared machine's speed varies (the same commit's 1x build took 11.7 s in one session's bench and
+# 20.9 s in the next one's): a fixed interpreter workload, timed before and after the runs, says how fast
 # the machine was, so reports of different days compare by it.
 PROBE_RECORDS = 200_000
 
