@@ -61,11 +61,15 @@ def write_european_csv(lines: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, sep=";", index=False)
 
 
-def write_order_total_export(lines: pd.DataFrame, path: Path, future_rows: int = 0) -> pd.DataFrame:
+def write_order_total_export(
+    lines: pd.DataFrame, path: Path, future_rows: int = 0, unreadable_rows: int = 0
+) -> pd.DataFrame:
     """One row per order: customer, YYYYMMDD date, total; no order or product ids (like the CDNOW file).
 
     Cancellation invoices become negative totals (returns). ``future_rows`` orders dated
-    in 2099 stand for clock errors. Returns the orders written, with their parsed dates.
+    in 2099 stand for clock errors, ``unreadable_rows`` orders with the total ``N/A`` for
+    values a shop system could not fill. Returns the orders written, with their parsed
+    dates (and a null amount for the unreadable ones).
     """
     known = lines[lines["CustomerID"] != ""].copy()
     known["amount"] = known["Quantity"].astype(float) * known["UnitPrice"].astype(float)
@@ -82,9 +86,11 @@ def write_order_total_export(lines: pd.DataFrame, path: Path, future_rows: int =
             "amount": 10.0,
         }
     )
-    orders = pd.concat([orders, future], ignore_index=True)
+    unreadable = orders.iloc[:unreadable_rows].assign(amount=np.nan)
+    orders = pd.concat([orders, future, unreadable], ignore_index=True)
     dates = orders["ordered_at"].dt.strftime("%Y%m%d")
-    pd.DataFrame({"cust": orders["cust"], "date": dates, "amount": orders["amount"].round(2)}).to_csv(path, index=False)
+    written = pd.DataFrame({"cust": orders["cust"], "date": dates, "amount": orders["amount"].round(2)})
+    written.to_csv(path, index=False, na_rep="N/A")
     return orders
 
 

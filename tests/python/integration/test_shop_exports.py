@@ -67,7 +67,7 @@ def shop_build(tmp_path_factory: pytest.TempPathFactory) -> ShopBuild:
     workspace.run("demo-data", "--rows", "30000", "--out", demo, check=True)
     lines = demo_lines(demo)
     write_european_csv(tagged(lines, "EU"), root / "export_de.csv")
-    orders = write_order_total_export(tagged(lines, "T"), root / "orders.csv", future_rows=3)
+    orders = write_order_total_export(tagged(lines, "T"), root / "orders.csv", future_rows=3, unreadable_rows=2)
     items = write_shopify_export(lines, root / "orders_export_1.csv")
     mappings = {"orders.csv": ORDER_TOTAL_MAPPING, "orders_export_1.csv": SHOPIFY_MAPPING}
     for name in ("demo.csv", "export_de.csv", "orders.csv", "orders_export_1.csv"):
@@ -86,6 +86,8 @@ def test_order_total_export_without_product_or_order_ids_builds_with_scores(shop
     rules = shop_build.rules(ORDER_TOTAL)
 
     assert rules["future_dated"] == (3, 30.0)
+    # Totals of N/A: kept by ingest as unparseable, counted by the first rule, no amount.
+    assert rules["unparseable_value"] == (2, 0.0) and orders["amount"].isna().sum() == 2
     assert rules["cancellation"][0] == int((real["amount"] < 0).sum())  # negative totals are returns
     assert rules["kept"][0] == int((real["amount"] > 0).sum())
     assert sum(count for count, _ in rules.values()) == len(orders)
