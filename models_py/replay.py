@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import duckdb
 
 from models_py.dbt_runner import DbtOutcome, DbtSession, production_build
 from models_py.errors import RetailError
-from models_py.ingest.loading import create_raw_tables
+from models_py.ingest.loading import MOVED_TO_LOADS, create_raw_tables, next_load_id
 from models_py.settings import Settings, default_published_path, project_var
 from models_py.warehouse import connect
 
@@ -75,6 +77,30 @@ def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_catalog = 'source' and table_schema = 'raw' and table_name = ?",
+        [table],
+    ).fetchall()
+    return {str(row[0]) for row in rows}
+
+
+def _rows_with_reading(con: duckdb.DuckDBPyConnection) -> str:
+    """The source's raw rows, each with how its load was read (MOVED_TO_LOADS's columns, by their old
+    names): from raw.loads, or from the row itself where the source was loaded before 2026-12."""
+    on_rows, on_loads = _columns(con, "transactions"), _columns(con, "loads")
+    reading = ", ".join(
+        f"{'rows.' + old if old in on_rows else 'loads.' + new if new in on_loads else 'null'} as {old}"
+        for old, new in MOVED_TO_LOADS.items()
+    )
+    kept = ", ".join(f"rows.{name}" for name in sorted(on_rows - set(MOVED_TO_LOADS)))
+    return (
+        f"select {kept}, {reading} from source.raw.transactions as rows "
+        "left join source.raw.loads as loads on rows._load_id = loads.load_id"
+    )
+
+
 def plan_batches(source: Path, scratch: Path, options: ReplayOptions, default_start_days: int) -> list[Batch]:
     """Number every source row with its batch in ``scratch`` (table replay_rows) and list the batches.
 
@@ -94,16 +120,15 @@ def plan_batches(source: Path, scratch: Path, options: ReplayOptions, default_st
         ).fetchone()
         if not loaded or not loaded[0]:
             raise RetailError(f"{source}: no transactions loaded; load a file with `retail ingest FILE` first")
+        source_rows = _rows_with_reading(con)
         # strptime needs a constant format: one branch per format the loads detected.
-        formats = [
-            row[0] for row in con.execute("select distinct _datetime_format from source.raw.transactions").fetchall()
-        ]
+        formats = [row[0] for row in con.execute(f"select distinct _datetime_format from ({source_rows})").fetchall()]
         branches = " ".join(
             f"when '{quoted}' then try_strptime(order_datetime, '{quoted}')"
             for quoted in (str(fmt).replace("'", "''") for fmt in formats if fmt)
         )
         parsed = f"case _datetime_format {branches} end" if branches else "cast(null as timestamp)"
-        con.execute(f"create or replace table stamped as select *, {parsed} as replay_at from source.raw.transactions")
+        con.execute(f"create or replace table stamped as select *, {parsed} as replay_at from ({source_rows})")
         first_row = con.execute("select min(replay_at), max(replay_at) from stamped").fetchone()
         if first_row is None or first_row[0] is None:
             raise RetailError(f"{source}: no transaction has a parseable date; nothing to replay")
@@ -156,34 +181,56 @@ def plan_batches(source: Path, scratch: Path, options: ReplayOptions, default_st
 
 
 def append_batch(warehouse: Path, scratch: Path, batch: Batch, memory_limit: str) -> None:
-    """Load one batch into the replay warehouse as a new load, verbatim, like ``retail ingest --append``."""
+    """Load one batch into the replay warehouse, verbatim, like ``retail ingest --append``: one load per
+    way of reading its rows (date format, decimal separator, ...; one load unless the source's loads differ)."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     with connect(warehouse, memory_limit=memory_limit) as con:
         create_raw_tables(con)
         con.execute(f"attach '{_quoted(scratch)}' as scratch (read_only)")
         con.execute("begin transaction")
-        con.execute(
-            """
-            insert into raw.transactions by name
-            select * exclude (replay_at, batch) replace (? as _load_id, ? as _loaded_at)
-            from scratch.replay_rows
-            where batch = ?
-            """,
-            [batch.number, loaded_at, batch.number],
-        )
-        con.execute(
-            "insert into raw.loads (load_id, source_file, file_sha256, file_bytes, row_count, bad_row_count, "
-            "mode, mapping_json, datetime_format, loaded_at) values (?, ?, '', 0, ?, 0, ?, '{}', '', ?)",
-            [
-                batch.number,
-                f"replay batch {batch.number}",
-                batch.rows,
-                "replace" if batch.number == 1 else "append",
-                loaded_at,
-            ],
-        )
+        # In the order of the source's loads.
+        ways = con.execute(
+            f"select {', '.join(MOVED_TO_LOADS)}, count(*) from scratch.replay_rows where batch = ? "
+            "group by all order by min(_load_id)",
+            [batch.number],
+        ).fetchall()
+        for *reading, rows in ways:
+            _append_load(con, batch, dict(zip(MOVED_TO_LOADS, reading, strict=True)), int(rows), loaded_at)
         con.execute("commit")
         con.execute("detach scratch")
+
+
+def _append_load(
+    con: duckdb.DuckDBPyConnection, batch: Batch, reading: dict[str, Any], rows: int, loaded_at: datetime
+) -> None:
+    """The batch's rows read one way (``reading``: MOVED_TO_LOADS's values), as a new load."""
+    load_id = next_load_id(con)
+    same_way = " and ".join(f"{column} is not distinct from ?" for column in reading)
+    con.execute(
+        f"""
+        insert into raw.transactions by name
+        select * exclude (replay_at, batch, {", ".join(reading)}) replace (? as _load_id, ? as _loaded_at)
+        from scratch.replay_rows
+        where batch = ? and {same_way}
+        """,
+        [load_id, loaded_at, batch.number, *reading.values()],
+    )
+    con.execute(
+        "insert into raw.loads (load_id, source_file, file_sha256, file_bytes, row_count, bad_row_count, "
+        "mode, mapping_json, datetime_format, loaded_at, file_name, decimal_separator, cancellation_prefix) "
+        "values (?, ?, '', 0, ?, 0, ?, '{}', ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            f"replay batch {batch.number}",
+            rows,
+            "replace" if load_id == 1 else "append",
+            reading["_datetime_format"] or "",
+            loaded_at,
+            reading["_source_file"],
+            reading["_decimal_separator"],
+            reading["_cancellation_prefix"],
+        ],
+    )
 
 
 def run_replay(

@@ -39,5 +39,5 @@
 {%- endmacro %}
 
 {% macro datetime_typed(column) -%}
-    {{ parse_datetime(column, '_datetime_format') }}
+    {{ parse_datetime(column, 'datetime_format') }}
 {%- endmacro %}

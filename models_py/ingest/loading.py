@@ -85,12 +85,8 @@ _FORMATS = {
 RAW_TRANSACTIONS_DDL = f"""
 create table if not exists raw.transactions (
     {", ".join(f"{name} varchar" for name in CANONICAL_FIELDS)},
-    _datetime_format varchar,
-    _decimal_separator varchar,
-    _cancellation_prefix varchar,
     _parse_error varchar,
     _load_id integer not null,
-    _source_file varchar not null,
     _source_sheet varchar,
     _source_row_number bigint not null,
     _loaded_at timestamp not null
@@ -110,17 +106,29 @@ create table if not exists raw.loads (
     datetime_format varchar not null,
     loaded_at timestamp not null,
     encoding varchar,
-    reading_options_json varchar
+    reading_options_json varchar,
+    file_name varchar,
+    decimal_separator varchar,
+    cancellation_prefix varchar
 )
 """
 # Columns added since the first release: warehouses created before get them on their next load.
 _ADDED_COLUMNS = {
-    "raw.transactions": (
-        *(f"{name} varchar" for name in ("cancelled_at", "is_cancelled", "refunded_amount")),
-        "_decimal_separator varchar",
-        "_cancellation_prefix varchar",
+    "raw.transactions": (*(f"{name} varchar" for name in ("cancelled_at", "is_cancelled", "refunded_amount")),),
+    "raw.loads": (
+        "encoding varchar",
+        "reading_options_json varchar",
+        *(f"{name} varchar" for name in ("file_name", "decimal_separator", "cancellation_prefix")),
     ),
-    "raw.loads": ("encoding varchar", "reading_options_json varchar"),
+}
+# What every row of a load shares, kept once per load in raw.loads since 2026-12: written on
+# each of 54M rows, these constant text columns took 5.5 s of a 31 s load.
+# Warehouses loaded before have them in raw.transactions and are moved on their next load or build.
+MOVED_TO_LOADS = {
+    "_datetime_format": "datetime_format",
+    "_decimal_separator": "decimal_separator",
+    "_cancellation_prefix": "cancellation_prefix",
+    "_source_file": "file_name",
 }
 
 # Loads whose rows are in raw.transactions: those since the last replacing load.
@@ -321,6 +329,37 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table, columns in _ADDED_COLUMNS.items():
         for column in columns:
             con.execute(f"alter table {table} add column if not exists {column}")
+    _move_load_constants(con)
+
+
+def _move_load_constants(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse loaded before 2026-12 has MOVED_TO_LOADS on every row: copy them to raw.loads, drop them.
+
+    The dbt hook (macro require_raw_transactions) does the same for a build before the next load.
+    """
+    present = {
+        str(row[0])
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_catalog = current_database() and table_schema = 'raw' and table_name = 'transactions'"
+        ).fetchall()
+    }
+    moved = {old: new for old, new in MOVED_TO_LOADS.items() if old in present}
+    if not moved:
+        return
+    per_load = ", ".join(f"min({old}) as {new}" for old, new in moved.items())
+    assignments = ", ".join(f"{new} = per_load.{new}" for new in moved.values())
+    con.execute(
+        f"""
+        update raw.loads as loads set {assignments}
+        from (select _load_id, {per_load} from raw.transactions group by _load_id) as per_load
+        where loads.load_id = per_load._load_id
+        """
+    )
+    # Loads a later replacing load removed keep no rows to copy from: their file's name from its path.
+    con.execute(r"update raw.loads set file_name = regexp_extract(source_file, '[^/\\]+$') where file_name is null")
+    for old in moved:
+        con.execute(f"alter table raw.transactions drop column {old}")
 
 
 def _refuse_repeated_file(con: duckdb.DuckDBPyConnection, path: Path, sha256: str) -> None:
@@ -566,7 +605,6 @@ def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, r
         if fault.unparseable:
             checks.append(f"when {_parsed_sql(name, value, reading)} is null then 'unparseable {name}'")
     parse_error = f"case {' '.join(checks)} end" if checks else "cast(null as varchar)"
-    fmt = _sql_string(reading.datetime_format)
     sheet = f"_source_raw.{_SHEET_COLUMN}" if _has_sheet_column(con) else "null"
     columns = ", ".join(f"{source(name)} as {name}" for name in CANONICAL_FIELDS)
     con.execute(
@@ -574,9 +612,6 @@ def _build_staged_rows(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping, r
         create or replace temp view _staged as
         select
             {columns},
-            {fmt} as _datetime_format,
-            {_sql_string(reading.decimal_separator)} as _decimal_separator,
-            {_sql_string(mapping.effective_cancellation_prefix)} as _cancellation_prefix,
             {parse_error} as _parse_error,
             {sheet} as _source_sheet,
             {_row_index(con)} + 1 as _source_row_number
@@ -693,7 +728,7 @@ def _commit_load(
             con.execute("delete from raw.transactions")
         # raw.loads keeps replaced loads, so a load id is never reused: the
         # incremental dbt models tell new batches from processed ones by it.
-        load_id = _count(con, "select coalesce(max(load_id), 0) + 1 from raw.loads")
+        load_id = next_load_id(con)
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
         con.execute(
             f"""
@@ -701,11 +736,10 @@ def _commit_load(
             select
                 *,
                 {load_id} as _load_id,
-                ? as _source_file,
                 ? as _loaded_at
             from _staged
             """,
-            [path.name, loaded_at],
+            [loaded_at],
         )
         # Counted on the inserted rows: parsing the staged file twice (once to count, once to
         # insert) cost 20 s of 90 at 54M rows. Too many, and the transaction is rolled back.
@@ -718,8 +752,9 @@ def _commit_load(
             """
             insert into raw.loads (
                 load_id, source_file, file_sha256, file_bytes, row_count, bad_row_count, mode,
-                mapping_json, datetime_format, loaded_at, encoding, reading_options_json
-            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                mapping_json, datetime_format, loaded_at, encoding, reading_options_json,
+                file_name, decimal_separator, cancellation_prefix
+            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 load_id,
@@ -734,6 +769,9 @@ def _commit_load(
                 loaded_at,
                 reading.encoding,
                 json.dumps(options, sort_keys=True),
+                path.name,
+                reading.decimal_separator,
+                mapping.effective_cancellation_prefix,
             ],
         )
         con.execute("commit")
@@ -749,6 +787,11 @@ def _commit_load(
         reading=reading,
         replaced_rows=replaced,
     )
+
+
+def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The id of the next load: above every load's, replaced ones too (raw.loads keeps them)."""
+    return _count(con, "select coalesce(max(load_id), 0) + 1 from raw.loads")
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -1,7 +1,7 @@
 {#- Parse a text timestamp written in the strptime format named per row in
     format_column (with a UTC offset, %z, converted to UTC). Ingest records
-    one detected format per load; the formats
-    present in raw.transactions are read at run time so every load parses
+    one detected format per load (raw.loads); the formats
+    recorded there are read at run time so every load parses
     with its own format. Unparseable text gives null (ingest already recorded
     why in _parse_error). -#}
 {% macro parse_datetime(value_column, format_column) -%}
@@ -17,9 +17,10 @@
     {%- set formats = [] -%}
     {%- if execute -%}
         {%- set query -%}
-            select distinct _datetime_format
-            from {{ source('retail', 'transactions') }}
-            where _datetime_format is not null
+            select distinct datetime_format
+            from {{ source('retail', 'loads') }}
+            {#- Replays before 2026-12 recorded an empty format (their rows held the real one). #}
+            where coalesce(datetime_format, '') <> ''
             order by 1
         {%- endset -%}
         {%- set formats = run_query(query).columns[0].values() -%}

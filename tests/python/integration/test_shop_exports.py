@@ -151,7 +151,7 @@ def test_european_csv_gives_the_same_rows_and_features_as_the_plain_csv(shop_bui
     european = shop_build.features(every_column, "customer_id like 'EU-%'")
     european.index = european.index.str.removeprefix("EU-")
 
-    assert workspace.query("select distinct _decimal_separator from raw.transactions where _load_id = 2") == [(",",)]
+    assert workspace.query("select decimal_separator from raw.loads where load_id = 2") == [(",",)]
     assert shop_build.rules(EUROPEAN) == shop_build.rules(PLAIN)
     assert len(plain) > 100
     pd.testing.assert_frame_equal(european.sort_index(), plain.sort_index())

@@ -41,20 +41,25 @@ def write_csv(path: Path, header: str, rows: list[str]) -> Path:
     return path
 
 
-def raw_rows(warehouse: Path, columns: str = "*") -> pd.DataFrame:
+def raw_rows(warehouse: Path, columns: str = "transactions.*, file_name") -> pd.DataFrame:
+    """raw.transactions' rows, with their load's columns (raw.loads) at hand."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute(f"select {columns} from raw.transactions order by _load_id, _source_row_number").df()
+        return con.execute(
+            f"select {columns} from raw.transactions as transactions "
+            "inner join raw.loads as loads on transactions._load_id = loads.load_id "
+            "order by _load_id, _source_row_number"
+        ).df()
     finally:
         con.close()
 
 
 def parsed_datetimes(warehouse: Path) -> list[str]:
     """The raw date texts read with the format the load recorded (Python's strptime, not our parser)."""
-    rows = raw_rows(warehouse, "order_datetime, _datetime_format")
+    rows = raw_rows(warehouse, "order_datetime, datetime_format")
     return [
         datetime.strptime(text, recorded).strftime("%Y-%m-%d %H:%M")
-        for text, recorded in zip(rows["order_datetime"], rows["_datetime_format"], strict=True)
+        for text, recorded in zip(rows["order_datetime"], rows["datetime_format"], strict=True)
     ]
 
 
@@ -66,11 +71,11 @@ def test_ingest_csv_keeps_every_row_with_load_metadata(tmp_path: Path, warehouse
     rows = raw_rows(warehouse)
     assert result.rows == 4 and result.load_id == 1 and result.bad_rows == 0
     assert rows["_source_row_number"].tolist() == [1, 2, 3, 4]
-    assert set(rows["_source_file"]) == {"retail.csv"}
+    assert set(rows["file_name"]) == {"retail.csv"}
     assert rows["order_id"].tolist() == ["536365", "536365", "C536379", "536381"]
     assert rows["description"].iloc[3] == "RETRO, SPOT TEA SET"
     assert pd.isna(rows["customer_id"].iloc[3])
-    assert rows["_datetime_format"].iloc[0] == "%Y-%m-%d %H:%M:%S"
+    assert raw_rows(warehouse, "datetime_format")["datetime_format"].iloc[0] == "%Y-%m-%d %H:%M:%S"
     assert parsed_datetimes(warehouse)[0] == ROWS_I[0].split(",")[4][:16]
 
 
@@ -254,7 +259,7 @@ def test_ingest_refuses_too_many_unparseable_rows_and_writes_nothing(tmp_path: P
     message = str(error.value)
     assert "1 of 5 rows" in message and "row 5: unparseable quantity" in message
     assert "nothing was loaded" in message
-    assert raw_rows(warehouse)["_source_file"].unique().tolist() == ["good.csv"]
+    assert raw_rows(warehouse)["file_name"].unique().tolist() == ["good.csv"]
 
 
 def test_ingest_keeps_unparseable_rows_with_reason_under_threshold(tmp_path: Path, warehouse: Path) -> None:
@@ -403,7 +408,7 @@ def test_ingest_without_append_replaces_previous_loads(tmp_path: Path, warehouse
 
     rows = raw_rows(warehouse)
     assert result.replaced_rows == 4
-    assert rows["_source_file"].unique().tolist() == ["b.csv"] and len(rows) == 2
+    assert rows["file_name"].unique().tolist() == ["b.csv"] and len(rows) == 2
     con = duckdb.connect(str(warehouse), read_only=True)
     loads = con.execute("select load_id, mode, mapping_json from raw.loads").fetchall()
     con.close()

@@ -115,7 +115,8 @@ def test_ingest_european_csv_detects_semicolons_and_decimal_commas(tmp_path: Pat
 
     assert (result.reading.delimiter, result.reading.decimal_separator, result.bad_rows) == (";", ",", 0)
     assert result.datetime_format == "%d.%m.%Y %H:%M"
-    assert _loaded(warehouse, "select unit_price, _decimal_separator from raw.transactions") == [
+    loaded = "select unit_price, decimal_separator from raw.transactions join raw.loads on _load_id = load_id"
+    assert _loaded(warehouse, loaded) == [
         ("2,55", ","),
         ("1.234,50", ","),
     ]

@@ -10,7 +10,7 @@ import pytest
 
 from models_py.errors import RetailError
 from models_py.ingest.loading import ingest_file
-from models_py.replay import ReplayOptions, plan_batches
+from models_py.replay import ReplayOptions, append_batch, plan_batches
 from tests.python.unit.test_ingest import HEADER_I, write_csv
 
 ROWS = [
@@ -62,3 +62,35 @@ def test_plan_batches_rejects_start_after_end(source: Path, tmp_path: Path) -> N
     options = ReplayOptions(start=date(2011, 3, 1), end=date(2011, 2, 1))
     with pytest.raises(RetailError, match="start 2011-03-01 is after its end"):
         plan_batches(source, tmp_path / "scratch.duckdb", options, 0)
+
+
+def test_a_batch_mixing_loads_read_two_ways_becomes_one_load_per_way(source: Path, tmp_path: Path) -> None:
+    # A second source load with day-first dates and decimal commas, in the same weeks as the first.
+    european = tmp_path / "export_fr.csv"
+    european.write_text(
+        HEADER_I.replace(",", ";") + "\n7;A;d;1;11.01.2011 10:00;1,5;5;FR\n8;A;d;1;19.01.2011 10:00;2,5;5;FR\n",
+        encoding="utf-8",
+    )
+    ingest_file(european, source, append=True)
+    scratch, replayed = tmp_path / "scratch.duckdb", tmp_path / "replayed.duckdb"
+
+    batches = plan_batches(source, scratch, ReplayOptions(by="week", start=date(2011, 1, 10)), 0)
+    for batch in batches:
+        append_batch(replayed, scratch, batch, "1GB")
+
+    reading = "order_id, order_datetime, unit_price, file_name, datetime_format, decimal_separator"
+    of_rows = f"select {reading} from raw.transactions join raw.loads on _load_id = load_id order by order_id"
+    with duckdb.connect(str(source), read_only=True) as con:
+        expected = con.execute(of_rows).fetchall()
+    with duckdb.connect(str(replayed), read_only=True) as con:
+        assert con.execute(of_rows).fetchall() == expected
+        loads = con.execute("select load_id, mode, row_count, file_name from raw.loads order by load_id").fetchall()
+    # Weeks: history (1, 2, 6), 10-16 Jan (3, 4 and 7), 17-23 Jan (5 and 8); in a week, one load per way
+    # of reading, in the order of the source's loads.
+    assert loads == [
+        (1, "replace", 3, "rows.csv"),
+        (2, "append", 2, "rows.csv"),
+        (3, "append", 1, "export_fr.csv"),
+        (4, "append", 1, "rows.csv"),
+        (5, "append", 1, "export_fr.csv"),
+    ]

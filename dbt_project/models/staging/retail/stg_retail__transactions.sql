@@ -9,12 +9,8 @@ source_rows as (
     select
         _load_id,
         _source_row_number,
-        _source_file,
         _source_sheet,
         _loaded_at,
-        _datetime_format,
-        _decimal_separator,
-        _cancellation_prefix,
         _parse_error,
         customer_id,
         order_id,
@@ -31,6 +27,17 @@ source_rows as (
     from {{ source('retail', 'transactions') }}
 ),
 
+{#- How each load was read: the same for all its rows, so kept once per load. #}
+loads as (
+    select
+        load_id,
+        file_name,
+        datetime_format,
+        decimal_separator,
+        cancellation_prefix
+    from {{ source('retail', 'loads') }}
+),
+
 order_fills as (
     select
         load_id,
@@ -44,12 +51,12 @@ order_level_filled as (
     select
         source_rows._load_id,
         source_rows._source_row_number,
-        source_rows._source_file,
+        loads.file_name,
         source_rows._source_sheet,
         source_rows._loaded_at,
-        source_rows._datetime_format,
-        source_rows._decimal_separator,
-        source_rows._cancellation_prefix,
+        loads.datetime_format,
+        loads.decimal_separator,
+        loads.cancellation_prefix,
         source_rows._parse_error,
         source_rows.order_id,
         source_rows.product_id,
@@ -63,6 +70,8 @@ order_level_filled as (
         order_fills.{{ column }} as {{ column }}_fill{{ ',' if not loop.last }}
         {%- endfor %}
     from source_rows
+    left join loads
+        on source_rows._load_id = loads.load_id
     left join order_fills
         on source_rows._load_id = order_fills.load_id
         and {{ order_key('source_rows.order_id') }} = order_fills.order_key
@@ -77,19 +86,19 @@ typed as (
         nullif(upper(trim(product_id)), '') as product_code,
         nullif(trim(description), '') as description,
         coalesce(country_text, country_fill) as country,
-        _source_file as source_file,
+        file_name as source_file,
         _source_sheet as source_sheet,
         _parse_error as parse_error,
         _load_id as load_id,
         _source_row_number as source_row_number,
-        coalesce(_cancellation_prefix, 'C') as cancellation_prefix,
-        {{ dbt.safe_cast(parse_number('quantity', '_decimal_separator'), 'decimal(18, 3)') }}
+        coalesce(cancellation_prefix, 'C') as cancellation_prefix,
+        {{ dbt.safe_cast(parse_number('quantity', 'decimal_separator'), 'decimal(18, 3)') }}
             as quantity,
-        {{ dbt.safe_cast(parse_number('unit_price', '_decimal_separator'), 'decimal(18, 4)') }}
+        {{ dbt.safe_cast(parse_number('unit_price', 'decimal_separator'), 'decimal(18, 4)') }}
             as unit_price,
-        {{ dbt.safe_cast(parse_number('order_total', '_decimal_separator'), 'decimal(18, 2)') }}
+        {{ dbt.safe_cast(parse_number('order_total', 'decimal_separator'), 'decimal(18, 2)') }}
             as order_total,
-        {{ dbt.safe_cast(parse_number('refunded_amount', '_decimal_separator'), 'decimal(18, 2)') }}
+        {{ dbt.safe_cast(parse_number('refunded_amount', 'decimal_separator'), 'decimal(18, 2)') }}
             as refunded_amount,
         coalesce(cancelled_at_text, cancelled_at_fill) is not null
             or coalesce(lower(coalesce(is_cancelled_text, is_cancelled_fill)), 'false')
