@@ -107,6 +107,14 @@ def ingest(path: Path, mapping_path: Path | None, append: bool, force: bool, max
         f"({result.bad_rows:,} kept with a parse error; read as {read_as}dates {reading.datetime_format}, "
         f"decimal {reading.decimal_separator!r}{replaced})"
     )
+    if reading.datetime_format_also_fits:
+        others = " or ".join(reading.datetime_format_also_fits)
+        click.echo(
+            f"note: the dates in {path.name} read as {others} too; {reading.datetime_format} was chosen (the "
+            "earlier loads' format when appending and it fits, else the first known format that fits). "
+            f'To read them otherwise, set "datetime_format" in a mapping (README, "Use your own data") '
+            "and load the file again"
+        )
 
 
 @cli.command("export-raw")

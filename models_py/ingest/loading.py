@@ -143,6 +143,8 @@ class Reading:
     decimal_separator: str
     encoding: str | None  # CSV only
     delimiter: str | None  # CSV only
+    # Other formats that read the file's dates as well as datetime_format (01/02/2011: %d/%m or %m/%d?).
+    datetime_format_also_fits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,8 @@ def ingest_file(
         if append and not force and table_exists(con, "raw", "loads"):
             _refuse_repeated_file(con, path, sha256)
         header, dialect = _read_source(con, path, file_format, mapping or ColumnMapping(), warehouse_path.parent)
-        mapping, reading, total = _stage(con, path, header, dialect, mapping)
+        earlier_format = _current_datetime_format(con) if append else None
+        mapping, reading, total = _stage(con, path, header, dialect, mapping, earlier_format)
         return _commit_load(
             con,
             path,
@@ -229,28 +232,45 @@ def ingest_file(
         )
 
 
+def _current_datetime_format(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The date format of the latest load whose rows are in raw.transactions, if any."""
+    if not table_exists(con, "raw", "loads"):
+        return None
+    row = con.execute(f"select datetime_format from raw.loads where {CURRENT_LOADS} order by load_id desc limit 1")
+    found = row.fetchone()
+    return str(found[0]) if found and found[0] else None
+
+
 def _stage(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     header: list[str],
     dialect: CsvDialect | None,
     mapping: ColumnMapping | None,
+    earlier_format: str | None = None,
 ) -> tuple[ColumnMapping, Reading, int]:
-    """Resolve the mapping, detect what it leaves open, and stage the rows (temp view ``_staged``)."""
+    """Resolve the mapping, detect what it leaves open, and stage the rows (temp view ``_staged``).
+
+    ``earlier_format``: the date format of the loads this one is appended to, chosen when the file's
+    dates fit it as well as another (a daily file of the first twelve days of a month reads either way).
+    """
     mapping = resolve_mapping(header, mapping, str(path))
     total = _count(con, "select count(*) from _source_raw")
     if total == 0:
         raise RetailError(f"{path}: has a header but no data rows")
+    fitting: tuple[str, ...] = ()
     if mapping.datetime_format is not None:
         _check_datetime_format(con, mapping.datetime_format)
-    datetime_format = mapping.datetime_format or _detect_datetime_format(
-        con, path, mapping.columns["order_datetime"], total
-    )
+        datetime_format = mapping.datetime_format
+    else:
+        fitting = _fitting_datetime_formats(con, path, mapping.columns["order_datetime"], total)
+        datetime_format = earlier_format if earlier_format in fitting else fitting[0]
     reading = Reading(
         datetime_format=datetime_format,
         decimal_separator=mapping.decimal_separator or _detect_decimal_separator(con, path, mapping),
         encoding=dialect.encoding if dialect else None,
         delimiter=dialect.delimiter if dialect else None,
+        datetime_format_also_fits=tuple(fmt for fmt in fitting if fmt != datetime_format),
     )
     _build_staged_rows(con, mapping, reading)
     return mapping, reading, total
@@ -511,7 +531,8 @@ def _read_excel(path: Path) -> pd.DataFrame:
     return combined.astype(object).where(combined.notna(), None)
 
 
-def _detect_datetime_format(con: duckdb.DuckDBPyConnection, path: Path, column: str, total: int) -> str:
+def _fitting_datetime_formats(con: duckdb.DuckDBPyConnection, path: Path, column: str, total: int) -> tuple[str, ...]:
+    """The known formats that parse the most sampled dates, in DATETIME_FORMATS' order (the first is the default)."""
     quoted = quote_identifier(column)
     # Every n-th row of a large file: the distinct values of all 54M rows cost 5 s, and
     # evenly spread rows still reach every period of the file.
@@ -528,15 +549,14 @@ def _detect_datetime_format(con: duckdb.DuckDBPyConnection, path: Path, column: 
     row = con.execute(f"select count(*), {counts} from ({sample})").fetchone()
     assert row is not None
     sampled, parsed = row[0], row[1:]
-    best = max(range(len(DATETIME_FORMATS)), key=lambda index: (parsed[index], -index))
-    if sampled and parsed[best] == 0:
+    if sampled and max(parsed) == 0:
         example = con.execute(f"{values} limit 1").fetchone()
         raise RetailError(
             f"{path}: column {column!r} (order_datetime) has no value in a known date format "
             f'(first value: {example[0] if example else None!r}); add "datetime_format" '
             '(strptime codes, e.g. "%d/%m/%Y %H:%M") to the mapping'
         )
-    return DATETIME_FORMATS[best]
+    return tuple(fmt for fmt, count in zip(DATETIME_FORMATS, parsed, strict=True) if count == max(parsed))
 
 
 def number_text(expression: str, decimal_separator: str) -> str:

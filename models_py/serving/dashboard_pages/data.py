@@ -92,6 +92,12 @@ def _show_preview(preview: Preview) -> None:
             f"read as {reading.encoding or 'binary'}, delimiter {reading.delimiter!r}, dates "
             f"{reading.datetime_format}, decimal {reading.decimal_separator!r}."
         )
+        if reading.datetime_format_also_fits:
+            st.warning(
+                f"The dates also read as {' or '.join(reading.datetime_format_also_fits)}. If that is how the "
+                "shop writes them, set datetime_format above (appended to earlier loads, the file is read "
+                "with their format when it fits)."
+            )
         st.write("The first rows as they would be parsed:")
         st.dataframe(preview.head, hide_index=True, width="stretch")
         if preview.bad_examples is not None and not preview.bad_examples.empty:

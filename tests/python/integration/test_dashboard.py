@@ -335,3 +335,15 @@ def test_the_streaming_simulation_runs_from_the_page_and_its_charts_grow(writabl
     moves = next(frame.value for frame in app.dataframe if "from_segment_name" in frame.value.columns)
     assert moves["customers"].sum() > 0
     assert len(_charts(app)) >= 2  # the build's size history and the simulation's
+
+
+def test_an_upload_whose_dates_read_two_ways_names_the_other_format(writable: Workspace) -> None:
+    app = open_page("Data")
+    day = (
+        b"InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        b"581587,22138,BAKING SET,3,01/12/2011 09:00,4.95,12680,France\n"
+    )
+    app.file_uploader[0].set_value(("day.csv", day, "text/csv")).run()
+
+    assert any("dates %m/%d/%Y %H:%M" in message.value for message in app.success)
+    assert any("The dates also read as %d/%m/%Y %H:%M" in warning.value for warning in app.warning)

@@ -145,3 +145,17 @@ def test_dashboard_refuses_a_network_interface_without_insecure(workspace: Works
         result.stderr
     )
     assert "--insecure" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ingest_names_the_other_date_format_that_fits(workspace: Workspace, tmp_path: Path) -> None:
+    data = tmp_path / "day.csv"
+    data.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "581587,22138,BAKING SET,3,01/12/2011 09:00,4.95,12680,France\n"
+    )
+
+    result = workspace.run("ingest", data, check=True)
+
+    assert "dates %m/%d/%Y %H:%M" in result.stdout
+    assert "the dates in day.csv read as %d/%m/%Y %H:%M too" in result.stdout
+    assert '"datetime_format"' in result.stdout

@@ -493,3 +493,27 @@ def test_ingest_rejects_invalid_mapped_datetime_format(tmp_path: Path, warehouse
 
     with pytest.raises(RetailError, match="'%Q-%d' is not a valid strptime format"):
         ingest_file(source, warehouse, mapping)
+
+
+def test_dates_that_read_two_ways_take_the_earlier_loads_format_and_list_the_other(
+    tmp_path: Path, warehouse: Path
+) -> None:
+    # A day-first history (13/12 tells), then a daily file of 1 December: 01/12/2011 is also 12 January.
+    history = [
+        "536365,85123A,WHITE HANGING HEART,6,13/12/2010 08:26,2.55,17850,United Kingdom",
+        "536366,71053,WHITE METAL LANTERN,6,01/12/2010 09:00,3.39,17850,United Kingdom",
+    ]
+    day = ["581587,22138,BAKING SET,3,01/12/2011 09:00,4.95,12680,France"]
+
+    first = ingest_file(write_csv(tmp_path / "history.csv", HEADER_I, history), warehouse)
+    appended = ingest_file(write_csv(tmp_path / "day.csv", HEADER_I, day), warehouse, append=True)
+    alone = ingest_file(write_csv(tmp_path / "day.csv", HEADER_I, day), tmp_path / "new.duckdb")
+
+    assert (first.datetime_format, first.reading.datetime_format_also_fits) == ("%d/%m/%Y %H:%M", ())
+    assert (appended.datetime_format, appended.reading.datetime_format_also_fits) == (
+        "%d/%m/%Y %H:%M",
+        ("%m/%d/%Y %H:%M",),
+    )
+    assert parsed_datetimes(warehouse)[-1] == "2011-12-01 09:00"
+    # Nothing earlier to follow: the first known format that fits, and the other one named.
+    assert (alone.datetime_format, alone.reading.datetime_format_also_fits) == ("%m/%d/%Y %H:%M", ("%d/%m/%Y %H:%M",))
