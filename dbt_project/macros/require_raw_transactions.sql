@@ -14,8 +14,13 @@
                 "raw.transactions does not exist in " ~ target.path ~ ": load a file with "
                 ~ "`retail ingest FILE`, or run `retail build` to generate and load the demo data") }}
         {%- endif -%}
+        {%- set loads = adapter.get_relation(database=target.database, schema='raw', identifier='loads') -%}
+        {%- if loads is none -%}
+            {{ exceptions.raise_compiler_error(
+                "raw.loads does not exist in " ~ target.path ~ " (raw.transactions does): staging reads how "
+                ~ "each load was read from it; load the data again with `retail ingest FILE`") }}
+        {%- endif -%}
         {%- if flags.WHICH in ('build', 'run') -%}
-            {%- set loads = adapter.get_relation(database=target.database, schema='raw', identifier='loads') -%}
             {%- for column in ['cancelled_at', 'is_cancelled', 'refunded_amount'] %}
             alter table {{ transactions }} add column if not exists {{ column }} varchar;
             {%- endfor %}
