@@ -556,13 +556,15 @@ def loads() -> None:
             click.echo("nothing loaded yet")
             return
         rows = con.execute(
-            f"select load_id, mode, row_count, bad_row_count, loaded_at, source_file, {CURRENT_LOADS} "
+            f"select load_id, mode, row_count, bad_row_count, loaded_at, datetime_format, source_file, {CURRENT_LOADS} "
             "from raw.loads order by load_id"
         ).fetchall()
-    for load_id, mode, row_count, bad, loaded_at, source, current in rows:
+    for load_id, mode, row_count, bad, loaded_at, dates, source, current in rows:
         state = "" if current else "  (replaced)"
+        # The date format, to spot a load whose dates were read the wrong way round (ingest's note).
         click.echo(
-            f"{load_id:>4}  {mode:<7} {row_count:>12,} rows  {bad:>8,} bad  {loaded_at:%Y-%m-%d %H:%M}  {source}{state}"
+            f"{load_id:>4}  {mode:<7} {row_count:>12,} rows  {bad:>8,} bad  {loaded_at:%Y-%m-%d %H:%M}  "
+            f"dates {dates or '?':<18}  {source}{state}"
         )
 
 

@@ -67,6 +67,7 @@ def test_demo_data_then_ingest_then_loads(workspace: Workspace, tmp_path: Path) 
 
     assert "load 1:" in ingested.stdout
     assert "replace" in listed.stdout and str(out) in listed.stdout
+    assert "dates %Y-%m-%d %H:%M:%S" in listed.stdout
 
 
 def test_ingest_reports_a_warehouse_locked_by_another_process(workspace: Workspace, tmp_path: Path) -> None:
