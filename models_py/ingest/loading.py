@@ -549,7 +549,9 @@ def _fitting_datetime_formats(con: duckdb.DuckDBPyConnection, path: Path, column
     row = con.execute(f"select count(*), {counts} from ({sample})").fetchone()
     assert row is not None
     sampled, parsed = row[0], row[1:]
-    if sampled and max(parsed) == 0:
+    if not sampled:  # no date at all: every line is refused or counted as missing its date
+        return DATETIME_FORMATS[:1]
+    if max(parsed) == 0:
         example = con.execute(f"{values} limit 1").fetchone()
         raise RetailError(
             f"{path}: column {column!r} (order_datetime) has no value in a known date format "

@@ -517,3 +517,12 @@ def test_dates_that_read_two_ways_take_the_earlier_loads_format_and_list_the_oth
     assert parsed_datetimes(warehouse)[-1] == "2011-12-01 09:00"
     # Nothing earlier to follow: the first known format that fits, and the other one named.
     assert (alone.datetime_format, alone.reading.datetime_format_also_fits) == ("%m/%d/%Y %H:%M", ("%d/%m/%Y %H:%M",))
+
+
+def test_a_file_without_any_date_names_no_other_format(tmp_path: Path, warehouse: Path) -> None:
+    rows = [row.replace("2010-12-01 08:26:00", "") for row in ROWS_I[:2]]
+
+    result = ingest_file(write_csv(tmp_path / "undated.csv", HEADER_I, rows), warehouse, max_bad_share=1)
+
+    assert result.bad_rows == 2 and result.reading.datetime_format_also_fits == ()
+    assert set(raw_rows(warehouse, "_parse_error")["_parse_error"]) == {"missing order_datetime"}
