@@ -22,7 +22,7 @@ from models_py.dbt_runner import DbtOutcome, DbtSession, production_build
 from models_py.errors import RetailError
 from models_py.ingest.loading import MOVED_TO_LOADS, create_raw_tables, next_load_id
 from models_py.settings import Settings, default_published_path, project_var
-from models_py.warehouse import connect
+from models_py.warehouse import column_names, connect
 
 BatchBy = Literal["day", "week", "rows"]
 # The first build needs two churn horizons of history (fit and validation
@@ -77,19 +77,11 @@ def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_catalog = 'source' and table_schema = 'raw' and table_name = ?",
-        [table],
-    ).fetchall()
-    return {str(row[0]) for row in rows}
-
-
 def _rows_with_reading(con: duckdb.DuckDBPyConnection) -> str:
     """The source's raw rows, each with how its load was read (MOVED_TO_LOADS's columns, by their old
     names): from raw.loads, or from the row itself where the source was loaded before 2026-12."""
-    on_rows, on_loads = _columns(con, "transactions"), _columns(con, "loads")
+    on_rows = column_names(con, "raw", "transactions", catalog="source")
+    on_loads = column_names(con, "raw", "loads", catalog="source")
     reading = ", ".join(
         f"{'rows.' + old if old in on_rows else 'loads.' + new if new in on_loads else 'null'} as {old}"
         for old, new in MOVED_TO_LOADS.items()

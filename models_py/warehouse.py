@@ -76,3 +76,13 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
         [schema, table],
     ).fetchone()
     return bool(row and row[0])
+
+
+def column_names(con: duckdb.DuckDBPyConnection, schema: str, table: str, *, catalog: str | None = None) -> set[str]:
+    """The columns of ``schema.table`` in ``catalog`` (an attached database; default the current one)."""
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_catalog = coalesce(?, current_database()) and table_schema = ? and table_name = ?",
+        [catalog, schema, table],
+    ).fetchall()
+    return {str(row[0]) for row in rows}

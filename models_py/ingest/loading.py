@@ -41,7 +41,7 @@ from models_py.ingest.mapping import (
     quote_identifier,
     resolve_mapping,
 )
-from models_py.warehouse import connect, table_exists
+from models_py.warehouse import column_names, connect, table_exists
 
 # Tried in order; the first format that parses the most sampled values wins, so
 # month-first beats day-first only when the sample cannot tell them apart.
@@ -114,7 +114,7 @@ create table if not exists raw.loads (
 """
 # Columns added since the first release: warehouses created before get them on their next load.
 _ADDED_COLUMNS = {
-    "raw.transactions": (*(f"{name} varchar" for name in ("cancelled_at", "is_cancelled", "refunded_amount")),),
+    "raw.transactions": tuple(f"{name} varchar" for name in ("cancelled_at", "is_cancelled", "refunded_amount")),
     "raw.loads": (
         "encoding varchar",
         "reading_options_json varchar",
@@ -357,13 +357,7 @@ def _move_load_constants(con: duckdb.DuckDBPyConnection) -> None:
 
     The dbt hook (macro require_raw_transactions) does the same for a build before the next load.
     """
-    present = {
-        str(row[0])
-        for row in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_catalog = current_database() and table_schema = 'raw' and table_name = 'transactions'"
-        ).fetchall()
-    }
+    present = column_names(con, "raw", "transactions")
     moved = {old: new for old, new in MOVED_TO_LOADS.items() if old in present}
     if not moved:
         return
